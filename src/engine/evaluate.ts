@@ -1,0 +1,246 @@
+import { utcToday, type Case } from '../schemas/case.js'
+import { DOMAINS, STRENGTHS, type OptionId } from '../schemas/common.js'
+import type { Recommendation, RecommendationResponse } from '../schemas/recommendation.js'
+import { inputDigest } from './canonical-json.js'
+import { dataGaps } from './data-gaps.js'
+import type { Facts } from './fact-catalogue.js'
+import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
+import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type RuleOutcome, type RuleRunner, type Scope } from './evaluators.js'
+import { enforceSafetyInvariants } from './invariants.js'
+import {
+  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, OPTION_LABELS, SYSTEMIC_OPTIONS,
+  TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
+} from './options.js'
+
+/**
+ * evaluate(case, knowledgeBase): the whole decision, pure but for the clock it is given.
+ *   1. derive the facts;
+ *   2. pass 1 (classification) and pass 2 (safety filters: what is forbidden);
+ *   3. pass 3 (systemic, local, primary, oligometastatic, brain, BMA-01), case rules once and
+ *      lesion rules once per lesion; then every forbidden option leaves every item that offers it,
+ *      and an item left without options is dropped;
+ *   4. pass 4 (codes that read the filtered output);
+ *   5. safety invariants, data gaps, ordering, provenance.
+ * The HTTP, FHIR and CDS Hooks adapters all call this one function.
+ * @see spec/clinical-rules.md Part 1 "Evaluation passes"
+ */
+
+export const DISCLAIMER = 'Decision support for clinicians, not a substitute for clinical judgement: the multidisciplinary team decides. ' +
+  'Options are not orders; drug approval and guideline adoption differ by jurisdiction. Not for use in emergencies without immediate clinical assessment.'
+
+export interface ServiceInfo { name: string, version: string }
+export interface EvaluateOptions {
+  service: ServiceInfo
+  evaluator?: EvaluatorName
+  /** The clock: evaluatedAt, and evaluationDate when the case has none. */
+  now?: Date
+  engineVersion: string
+}
+
+export type EvaluationBody = Omit<RecommendationResponse, 'requestId'>
+export interface Evaluation {
+  body: EvaluationBody
+  /** Safety-invariant repairs (should always be empty; logged and tested). */
+  violations: string[]
+}
+
+/** A recommendation with what the pipeline needs to know about the rule that made it. */
+interface Item extends Recommendation {
+  pass: Pass
+  onlyWhenAvoidedOptionProposed: boolean
+  warning: { code: string, message: string } | undefined
+}
+
+const isOffered = (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean =>
+  (option.strength ?? item.strength) !== 'avoid'
+
+function offeredIds (items: readonly Recommendation[]): Set<OptionId> {
+  const ids = new Set<OptionId>()
+  for (const item of items) for (const option of item.options ?? []) if (isOffered(item, option)) ids.add(option.id)
+  return ids
+}
+
+function avoidedIds (items: readonly Recommendation[]): Set<OptionId> {
+  const ids = new Set<OptionId>()
+  for (const item of items) for (const option of item.options ?? []) if (!isOffered(item, option)) ids.add(option.id)
+  return ids
+}
+
+const hasAny = (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean => [...set].some((id) => ids.has(id))
+
+export class Evaluator {
+  private readonly run: RuleRunner
+  constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
+    this.run = RUNNERS[options.evaluator ?? 'compiled']
+  }
+
+  async evaluate (input: Case): Promise<Evaluation> {
+    const now = this.options.now ?? new Date()
+    const evaluationDate = input.context?.evaluationDate ?? utcToday(now)
+    const derived = deriveFacts(input, evaluationDate)
+    const facts = derived.facts
+
+    const early = [...await this.runPass(1, derived, facts), ...await this.runPass(2, derived, facts)]
+    const forbidden = avoidedIds(early.filter((item) => item.pass === 2))
+    // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
+    if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
+    const pass3Facts: Facts = {
+      ...facts,
+      firedCodes: early.map((item) => item.code),
+      forbiddenOptions: [...forbidden],
+      her2TherapyForbidden: hasAny(forbidden, HER2_ANTIBODY_ADC_OPTIONS) && forbidden.has('trastuzumab_monotherapy')
+    }
+    const proposed = await this.runPass(3, derived, pass3Facts)
+    const proposedIds = offeredIds(proposed)
+    const throughPass3 = filterForbidden([
+      ...early.filter((item) => !item.onlyWhenAvoidedOptionProposed || hasAny(proposedIds, avoidedIds([item]))),
+      ...proposed
+    ], forbidden)
+
+    const offered = offeredIds(throughPass3)
+    const pass4Facts: Facts = {
+      ...pass3Facts,
+      firedCodes: throughPass3.map((item) => item.code),
+      offeredOptions: [...offered],
+      offeredSystemicOption: hasAny(offered, SYSTEMIC_OPTIONS),
+      offeredHer2Option: hasAny(offered, HER2_OPTIONS),
+      offeredHer2AntibodyAdcOption: hasAny(offered, HER2_ANTIBODY_ADC_OPTIONS),
+      offeredTdxdOption: hasAny(offered, TDXD_OPTIONS),
+      offeredCapecitabineOption: hasAny(offered, CAPECITABINE_OPTIONS),
+      offeredTdm1OrTkiOption: hasAny(offered, TDM1_OR_TKI_OPTIONS),
+      offeredCnsActiveOption: hasAny(offered, CNS_ACTIVE_OPTIONS)
+    }
+    const all = filterForbidden([...throughPass3, ...await this.runPass(4, derived, pass4Facts)], forbidden)
+    const { items, violations } = enforceSafetyInvariants(all.map(toRecommendation), facts)
+    items.sort(compareRecommendations)
+
+    const finalOffered = offeredIds(items)
+    const firedCodes = new Set(items.map((item) => item.code))
+    const body: EvaluationBody = {
+      ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
+      scope: scopeOf(facts),
+      assessment: derived.assessment,
+      recommendations: items,
+      dataGaps: dataGaps({ input, facts, offered: finalOffered, firedCodes }),
+      warnings: [...derived.warnings, ...ruleWarnings(all)],
+      provenance: {
+        service: this.options.service,
+        rulesets: this.kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })),
+        engine: { name: 'json-rules-engine', version: this.options.engineVersion },
+        evaluationDate,
+        evaluatedAt: now.toISOString(),
+        inputDigest: inputDigest(input)
+      },
+      disclaimer: DISCLAIMER
+    }
+    return { body, violations }
+  }
+
+  private async runPass (pass: Pass, derived: DerivedCase, facts: Facts): Promise<Item[]> {
+    const items = (await this.runScope(pass, 'case', facts)).map((outcome) => this.toItem(outcome, facts))
+    for (const lesion of derived.spineLesions) {
+      const outcomes = await this.runScope(pass, 'spine_lesion', { ...facts, ...lesion.facts })
+      items.push(...outcomes.map((outcome) => this.toItem(outcome, facts, lesion.target)))
+    }
+    for (const lesion of derived.boneLesions) {
+      const outcomes = await this.runScope(pass, 'bone_lesion', { ...facts, ...lesion.facts })
+      items.push(...outcomes.map((outcome) => this.toItem(outcome, facts, lesion.target)))
+    }
+    return items
+  }
+
+  private async runScope (pass: Pass, scope: Scope, facts: Facts): Promise<RuleOutcome[]> {
+    const rules = this.kb.groups.get(groupKey(pass, scope))
+    return rules === undefined ? [] : await this.run(rules, facts)
+  }
+
+  private toItem (outcome: RuleOutcome, facts: Facts, lesionTarget?: string): Item {
+    const { definition, ruleset } = outcome.prepared
+    const params = definition.event.params
+    const seen = new Set<OptionId>()
+    const options = (params.options ?? []).filter((option, i) => {
+      // Several entries may describe one option under exclusive conditions; the first that holds wins.
+      if (outcome.optionHolds[i] !== true || seen.has(option.id)) return false
+      seen.add(option.id)
+      return true
+    }).map((option) => ({
+      id: option.id,
+      label: option.label ?? OPTION_LABELS[option.id],
+      ...(option.strength === undefined ? {} : { strength: option.strength }),
+      ...(option.detail === undefined ? {} : { detail: option.detail })
+    }))
+    const notes = (params.notes ?? []).filter((_, i) => outcome.noteHolds[i] === true).map((note) => note.text)
+    const targets = lesionTarget !== undefined
+      ? [lesionTarget]
+      : params.targets ?? (params.targetsFact === undefined ? undefined : [...facts[params.targetsFact] as string[]])
+    return {
+      code: params.code,
+      domain: params.domain,
+      strength: params.strength,
+      title: params.title,
+      detail: [params.detail, ...notes].join(' '),
+      ...(options.length === 0 ? {} : { options }),
+      ...(targets === undefined || targets.length === 0 ? {} : { targets }),
+      ...(params.schedule === undefined ? {} : { schedule: params.schedule }),
+      evidence: params.evidence.map((ref) => {
+        const { note: _note, ...evidence } = this.kb.references.get(ref) as NonNullable<ReturnType<PreparedKnowledgeBase['references']['get']>>
+        return evidence
+      }),
+      rule: { id: definition.name, ruleset: ruleset.id, rulesetVersion: ruleset.version },
+      because: outcome.because,
+      pass: definition.pass,
+      onlyWhenAvoidedOptionProposed: params.onlyWhenAvoidedOptionProposed === true,
+      warning: params.warning
+    }
+  }
+}
+
+/** Contraindications win: a forbidden option leaves every item that offers it; its own avoid entries stay. */
+export function filterForbidden<T extends Recommendation> (items: T[], forbidden: ReadonlySet<OptionId>): T[] {
+  const kept: T[] = []
+  for (const item of items) {
+    if (item.options === undefined) {
+      kept.push(item)
+      continue
+    }
+    const options = item.options.filter((option) => !(forbidden.has(option.id) && isOffered(item, option)))
+    if (options.length > 0) kept.push(options.length === item.options.length ? item : { ...item, options })
+  }
+  return kept
+}
+
+function toRecommendation (item: Item): Recommendation {
+  const { pass: _pass, onlyWhenAvoidedOptionProposed: _only, warning: _warning, ...recommendation } = item
+  return recommendation
+}
+
+function ruleWarnings (items: readonly Item[]): Array<{ code: string, message: string }> {
+  const warnings = new Map<string, string>()
+  for (const item of items) if (item.warning !== undefined) warnings.set(item.warning.code, item.warning.message)
+  return [...warnings].map(([code, message]) => ({ code, message }))
+}
+
+const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
+const DOMAIN_ORDER = new Map(DOMAINS.map((domain, i) => [domain, i]))
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** strength (urgent, avoid, recommended, consider, info), then domain, then code, then target. */
+export function compareRecommendations (a: Recommendation, b: Recommendation): number {
+  return (STRENGTH_ORDER.get(a.strength) as number) - (STRENGTH_ORDER.get(b.strength) as number) ||
+    (DOMAIN_ORDER.get(a.domain) as number) - (DOMAIN_ORDER.get(b.domain) as number) ||
+    compareText(a.code, b.code) ||
+    compareText((a.targets ?? []).join(','), (b.targets ?? []).join(','))
+}
+
+export function scopeOf (facts: CaseFacts): RecommendationResponse['scope'] {
+  if (facts.inScope === true) return { inScope: true, pathway: 'her2_positive_metastatic' }
+  let reason: string
+  if (facts.metastatic !== true) {
+    reason = 'No distant metastasis is recorded: this service covers HER2-positive metastatic breast cancer only.'
+  } else if (facts.her2Status === 'negative') {
+    reason = 'HER2-negative by ASCO/CAP criteria: route to the HER2-negative / HER2-low metastatic pathway. Only classification and emergency measures are given.'
+  } else {
+    reason = 'HER2 status is unknown: test HER2 (IHC, with ISH when IHC 2+) before any HER2-directed decision. Only classification and emergency measures are given.'
+  }
+  return { inScope: false, pathway: 'out_of_scope', reason }
+}

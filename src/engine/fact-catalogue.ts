@@ -1,0 +1,165 @@
+import { AGENTS, OPTION_IDS, SPINE_LEVELS, NON_SPINE_SITES } from '../schemas/common.js'
+import { METASTATIC_SITES } from '../schemas/case.js'
+
+/**
+ * Every fact a rule may test, with its type, its possible values and when it becomes available.
+ * The rule loader rejects a condition on a fact that is not here, a value outside `values`, or a
+ * fact that a rule's pass cannot see yet (pass 3 facts describe what passes 1–2 decided; pass 4
+ * facts describe the filtered output of pass 3). Missing case data is `null`, never a default.
+ * @see spec/clinical-rules.md Part 1 "Derived facts" and "Evaluation passes"
+ */
+
+export type FactType = 'boolean' | 'number' | 'string' | 'string[]'
+export type FactScope = 'case' | 'spine_lesion' | 'bone_lesion'
+export interface FactSpec {
+  type: FactType
+  /** Null is a possible value (the case lacked the data). */
+  nullable?: true
+  /** The allowed string values (for string facts) or element values (for string[] facts). */
+  values?: readonly string[]
+  /** The first evaluation pass that can see the fact (1 when absent). */
+  pass?: 3 | 4
+  scope?: Exclude<FactScope, 'case'>
+  description: string
+}
+
+const YES_NO = { type: 'boolean' } as const
+const nullableBoolean = (description: string): FactSpec => ({ type: 'boolean', nullable: true, description })
+const nullableNumber = (description: string): FactSpec => ({ type: 'number', nullable: true, description })
+const nullableEnum = (values: readonly string[], description: string): FactSpec => ({ type: 'string', nullable: true, values, description })
+
+export const FACTS = {
+  // --- classification
+  metastatic: { ...YES_NO, description: 'metastaticSites non-empty, ajcc.m M1, or a *_metastatic presentation.' },
+  stage: { type: 'string', values: ['IV', 'non_metastatic'], description: 'IV when metastatic.' },
+  stageReclassified: { ...YES_NO, description: 'presentation early/locally_advanced while metastatic.' },
+  her2Status: { type: 'string', values: ['positive', 'negative', 'equivocal', 'unknown'], description: 'ASCO/CAP 2018 reading of IHC and ISH.' },
+  her2Ihc: { type: 'string', values: ['0', '1+', '2+', '3+', 'not_done'], description: 'tumor.her2Ihc.' },
+  her2Source: nullableEnum(['primary', 'metastasis'], 'tumor.her2Source.'),
+  erStatus: { type: 'string', values: ['positive', 'low', 'negative'], description: 'negative < 1 %, low 1–10 %, positive > 10 %.' },
+  receptorDiscordance: nullableBoolean('tumor.receptorDiscordance.'),
+  inScope: { ...YES_NO, description: 'metastatic and HER2 positive or equivocal.' },
+  jurisdiction: { type: 'string', values: ['US', 'EU', 'UK', 'other'], description: 'context.jurisdiction (default other).' },
+  presentation: { type: 'string', values: ['early', 'locally_advanced', 'de_novo_metastatic', 'recurrent_metastatic'], description: 'disease.presentation.' },
+  metastaticSites: { type: 'string[]', values: METASTATIC_SITES, description: 'disease.metastaticSites.' },
+  // --- patient
+  sex: { type: 'string', values: ['female', 'male'], description: 'patient.sex.' },
+  ageYears: { type: 'number', description: 'patient.ageYears.' },
+  ecog: { type: 'number', description: 'patient.ecog (now).' },
+  performanceEcog: { type: 'number', description: 'ecogBeforeDeficit when given, else ecog.' },
+  menopausalStatus: nullableEnum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown'], 'patient.menopausalStatus.'),
+  pregnant: nullableBoolean('patient.pregnant (null when not recorded; rules treat it as not pregnant).'),
+  surgicalCandidate: nullableBoolean('patient.surgicalCandidate.'),
+  estimatedSurvivalMonths: nullableNumber('patient.estimatedSurvivalMonths.'),
+  lvefPercent: nullableNumber('patient.lvefPercent.'),
+  lvefBaselinePercent: nullableNumber('patient.lvefBaselinePercent.'),
+  lvefFallPoints: nullableNumber('lvefBaselinePercent − lvefPercent, when both are known.'),
+  heartFailureSymptoms: nullableEnum(['none', 'nyha_i', 'nyha_ii', 'nyha_iii', 'nyha_iv'], 'patient.heartFailureSymptoms.'),
+  ildHistory: nullableEnum(['none', 'radiation_pneumonitis_no_steroids', 'ild_steroid_requiring', 'current_ild', 'suspected_ild'], 'patient.ildHistory.'),
+  maxIldGrade: nullableNumber('The worst maxIldGrade over metastatic lines.'),
+  creatinineClearanceMlMin: nullableNumber('patient.creatinineClearanceMlMin.'),
+  hypercalcaemia: { ...YES_NO, description: 'Corrected calcium > 10.5 mg/dL (> 2.62 mmol/L).' },
+  vitaminD25OHNgMl: nullableNumber('patient.vitaminD25OHNgMl.'),
+  dentalStatus: nullableEnum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj'], 'patient.dentalStatus.'),
+  dpydStatus: { type: 'string', values: ['normal', 'intermediate', 'poor', 'not_tested'], description: 'patient.dpydStatus; absent counts as not_tested.' },
+  intensiveTherapyAppropriate: { ...YES_NO, description: 'performanceEcog ≤ 2, goals not comfort-focused, and not estimated survival < 3 months.' },
+  declinesChemotherapy: nullableBoolean('preferences.declinesChemotherapy.'),
+  goalsOfCare: nullableEnum(['disease_control', 'comfort_focused'], 'preferences.goalsOfCare.'),
+  asksAboutPrimarySurgery: nullableBoolean('preferences.asksAboutPrimarySurgery.'),
+  // --- disease
+  visceralCrisis: nullableBoolean('disease.visceralCrisis.'),
+  brainSymptoms: nullableBoolean('disease.brainSymptoms.'),
+  extracranialStatus: nullableEnum(['responding', 'stable', 'progressing', 'unknown'], 'disease.extracranialStatus.'),
+  primaryIntact: nullableBoolean('disease.primaryIntact.'),
+  primarySymptomatic: { ...YES_NO, description: 'disease.primarySymptoms is non-empty.' },
+  totalMetastaticLesions: nullableNumber('disease.totalMetastaticLesions.'),
+  oligometastatic: { ...YES_NO, description: '1–5 metastatic lesions and no CNS disease.' },
+  // --- spine
+  neuroDeficitSign: nullableEnum(['none', 'radicular_pain', 'motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'], 'disease.neuro.deficit (null when neuro is not recorded).'),
+  neuroDeficit: { ...YES_NO, description: 'motor weakness, sensory level, sphincter dysfunction or paraplegia.' },
+  suspectedMscc: { ...YES_NO, description: 'a neurological sign (radicular pain included) with a spine lesion Bilsky ≥ 1c or ungraded, or bone disease without a recorded spine lesion.' },
+  deficitLevels: { type: 'string[]', values: SPINE_LEVELS, description: 'With a deficit: the spine lesions with Bilsky ≥ 1c or ungraded.' },
+  spinalCordCompression: { type: 'string', values: ['none', 'radiological', 'with_neurological_deficit'], description: 'See the assessment.' },
+  spinalInstability: { type: 'string', values: ['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable'], description: 'Worst SINS category.' },
+  mesccSurgical: { ...YES_NO, description: 'Deficit from Bilsky 2/3 at one or contiguous levels, operable, prognosis ≥ 3 months (or ECOG ≤ 2), not paraplegic > 48 h.' },
+  highGradeCompressionLevels: { type: 'string[]', values: SPINE_LEVELS, description: 'Levels of the spine lesions with Bilsky 2 or 3.' },
+  spineLesionCount: { type: 'number', description: 'Number of recorded spine lesions.' },
+  painfulSpineLesion: { ...YES_NO, description: 'A spine lesion has painNrs ≥ 1.' },
+  // --- brain
+  brainPresent: { ...YES_NO, description: 'disease.brain.present.' },
+  brainCount: nullableNumber('disease.brain.count.'),
+  brainMaxDiameterCm: nullableNumber('disease.brain.maxDiameterCm.'),
+  brainSymptomatic: nullableBoolean('disease.brain.symptomatic.'),
+  brainMassEffect: nullableBoolean('disease.brain.massEffect.'),
+  brainStatus: nullableEnum(['untreated', 'treated_stable', 'treated_progressing'], 'disease.brain.status.'),
+  leptomeningeal: { ...YES_NO, description: 'brain.leptomeningeal, or "leptomeningeal" among the sites.' },
+  cnsMetastases: { ...YES_NO, description: 'Brain or leptomeningeal disease (never bone or epidural).' },
+  // --- history
+  monthsSinceLastAntiHer2: nullableNumber('Months (1 decimal) from the last early-stage anti-HER2 dose to the metastatic diagnosis.'),
+  earlyRelapse: { ...YES_NO, description: 'monthsSinceLastAntiHer2 ≤ 12.' },
+  earlyStageAgents: { type: 'string[]', values: AGENTS, description: 'Agents of every early-stage entry.' },
+  earlyStageAntiHer2: { ...YES_NO, description: 'An early-stage entry contains an anti-HER2 agent.' },
+  metastaticLineCount: { type: 'number', description: 'Number of metastatic lines recorded.' },
+  priorHer2Lines: { type: 'number', description: 'Metastatic lines containing an anti-HER2 agent.' },
+  lastLineNumber: nullableNumber('lineNumber of the last metastatic line.'),
+  lastLineAgents: { type: 'string[]', values: AGENTS, description: 'Agents of the last metastatic line (empty when none).' },
+  lastLineOutcome: nullableEnum(['ongoing', 'response', 'progression', 'toxicity', 'completed_planned'], 'Outcome of the last metastatic line.'),
+  lastLineProgressionPattern: nullableEnum(['extracranial', 'cns_only', 'both', 'oligoprogression'], 'progressionPattern of the last line.'),
+  lastLineHasHer2AntibodyAdc: { ...YES_NO, description: 'The last line contains trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab.' },
+  treatmentDecision: { type: 'string', values: ['start_line', 'continue_line'], description: 'Whether a new systemic line is being chosen.' },
+  lineOfTherapy: { type: 'number', description: 'priorHer2Lines + earlyRelapse + start_line, at least 1.' },
+  priorAgents: { type: 'string[]', values: AGENTS, description: 'Every agent in any history entry.' },
+  currentLineNumber: nullableNumber('lineNumber of the current line (continue_line only).'),
+  currentLineAgents: { type: 'string[]', values: AGENTS, description: 'Agents of the current line (empty when a new line is being chosen).' },
+  progressedAgents: { type: 'string[]', values: AGENTS, description: 'Agents the disease progressed on.' },
+  her2TherapyPlanned: { ...YES_NO, description: 'In scope, HER2 positive, not pregnant, and a line starts or the current line has an anti-HER2 agent.' },
+  onBma: { ...YES_NO, description: 'history.boneModifyingAgent.agent is set and not none.' },
+  bmaComplications: { type: 'string[]', values: ['onj', 'hypocalcemia', 'renal'], description: 'history.boneModifyingAgent.complications.' },
+  // --- pass 3: what passes 1–2 decided
+  firedCodes: { type: 'string[]', pass: 3, description: 'Codes of the items emitted by earlier passes.' },
+  forbiddenOptions: { type: 'string[]', values: OPTION_IDS, pass: 3, description: 'Options that a safety filter marked avoid (or HER2 options while HER2 is unresolved).' },
+  her2TherapyForbidden: { ...YES_NO, pass: 3, description: 'HER2 antibody/ADC options are forbidden (CI-01, CI-03, CI-05, or HER2 unresolved).' },
+  // --- pass 4: the filtered output of pass 3
+  offeredOptions: { type: 'string[]', values: OPTION_IDS, pass: 4, description: 'Every option offered (effective strength not avoid) after filtering.' },
+  offeredSystemicOption: { ...YES_NO, pass: 4, description: 'A systemic option is offered.' },
+  offeredHer2Option: { ...YES_NO, pass: 4, description: 'An option with an anti-HER2 agent is offered.' },
+  offeredHer2AntibodyAdcOption: { ...YES_NO, pass: 4, description: 'An option with a HER2 antibody or ADC is offered.' },
+  offeredTdxdOption: { ...YES_NO, pass: 4, description: 'tdxd or tdxd_pertuzumab is offered.' },
+  offeredCapecitabineOption: { ...YES_NO, pass: 4, description: 'A capecitabine option is offered.' },
+  offeredTdm1OrTkiOption: { ...YES_NO, pass: 4, description: 'An option with T-DM1, tucatinib, neratinib or lapatinib is offered.' },
+  offeredCnsActiveOption: { ...YES_NO, pass: 4, description: 'tucatinib_trastuzumab_capecitabine or tdxd is offered.' },
+  // --- spine lesion scope
+  lesionLevel: { type: 'string', values: SPINE_LEVELS, scope: 'spine_lesion', description: 'The lesion\'s level.' },
+  lesionSins: { ...nullableNumber('SINS total of the lesion (or the sum of its components).'), scope: 'spine_lesion' },
+  lesionBilsky: { ...nullableEnum(['0', '1a', '1b', '1c', '2', '3'], 'Bilsky grade of the lesion.'), scope: 'spine_lesion' },
+  lesionBilskyRank: { ...nullableNumber('Bilsky grade as a rank: 0, 1a 1, 1b 2, 1c 3, 2 4, 3 5.'), scope: 'spine_lesion' },
+  lesionPainNrs: { ...nullableNumber('painNrs of the lesion.'), scope: 'spine_lesion' },
+  lesionPainType: { ...nullableEnum(['none', 'nonmechanical', 'mechanical', 'radicular'], 'painType of the lesion.'), scope: 'spine_lesion' },
+  lesionPathologicFracture: { ...nullableBoolean('pathologicFracture of the lesion.'), scope: 'spine_lesion' },
+  lesionContiguousLevels: { ...nullableNumber('contiguousLevels of the lesion.'), scope: 'spine_lesion' },
+  lesionPriorRt: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion has had radiotherapy.' },
+  lesionSurgeryType: { ...nullableEnum(['decompression', 'stabilisation', 'augmentation'], 'surgery.type of the lesion.'), scope: 'spine_lesion' },
+  lesionRtAfterSurgery: { type: 'boolean', scope: 'spine_lesion', description: 'A priorRt dated after the surgery date.' },
+  lesionDeficit: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion is among deficitLevels.' },
+  // --- non-spine bone lesion scope
+  boneSite: { type: 'string', values: NON_SPINE_SITES, scope: 'bone_lesion', description: 'The lesion\'s site.' },
+  bonePainNrs: { ...nullableNumber('painNrs of the lesion.'), scope: 'bone_lesion' },
+  boneMirelsScore: { ...nullableNumber('Mirels score of the lesion.'), scope: 'bone_lesion' },
+  bonePathologicFracture: { ...nullableBoolean('pathologicFracture of the lesion.'), scope: 'bone_lesion' },
+  bonePriorRt: { type: 'boolean', scope: 'bone_lesion', description: 'The lesion has had radiotherapy.' }
+} as const satisfies Record<string, FactSpec>
+
+export type FactName = keyof typeof FACTS
+export type FactValue = boolean | number | string | readonly string[] | null
+export type Facts = Readonly<Record<string, FactValue>>
+
+type FactsWhere<P> = { [K in FactName]: (typeof FACTS)[K] extends P ? K : never }[FactName]
+export type SpineLesionFactName = FactsWhere<{ scope: 'spine_lesion' }>
+export type BoneLesionFactName = FactsWhere<{ scope: 'bone_lesion' }>
+export type Pass3FactName = FactsWhere<{ pass: 3 }>
+export type Pass4FactName = FactsWhere<{ pass: 4 }>
+export type CaseFactName = Exclude<FactName, SpineLesionFactName | BoneLesionFactName | Pass3FactName | Pass4FactName>
+
+export function factSpec (name: string): FactSpec | undefined {
+  return Object.hasOwn(FACTS, name) ? (FACTS as Record<string, FactSpec>)[name] : undefined
+}

@@ -1,0 +1,92 @@
+import type { Case } from '../schemas/case.js'
+import type { Agent } from '../schemas/common.js'
+
+/**
+ * Treatment-history facts: relapse interval, line of therapy, current line, progressed agents.
+ * @see spec/clinical-rules.md Part 1 "Derived facts"
+ */
+
+type MetastaticLine = NonNullable<NonNullable<Case['history']>['metastaticLines']>[number]
+export type TreatmentDecision = 'start_line' | 'continue_line'
+
+export const ANTI_HER2_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
+  'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'tucatinib', 'neratinib', 'lapatinib', 'margetuximab'
+])
+/** The HER2 antibodies and antibody–drug conjugates (the cardiotoxic ones; TKIs excluded). */
+export const HER2_ANTIBODY_ADC_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
+  'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'margetuximab'
+])
+
+/** Average Gregorian month, so that intervals do not depend on which months they span. */
+const DAYS_PER_MONTH = 30.4375
+const MS_PER_DAY = 86_400_000
+
+export const hasAntiHer2 = (agents: readonly Agent[]): boolean => agents.some((agent) => ANTI_HER2_AGENTS.has(agent))
+
+function daysBetween (from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / MS_PER_DAY)
+}
+
+/** Rounded half away from zero to one decimal; comparisons use this rounded value. */
+export function monthsBetween (from: string, to: string): number {
+  const tenths = daysBetween(from, to) * 10 / DAYS_PER_MONTH
+  return Math.sign(tenths) * Math.round(Math.abs(tenths)) / 10
+}
+
+/**
+ * Months from the latest dated early-stage anti-HER2 dose to the metastatic diagnosis (or, without
+ * that date, to the evaluation date). Null when no dated early-stage anti-HER2 entry exists.
+ */
+export function monthsSinceLastAntiHer2 (input: Case, evaluationDate: string): number | null {
+  const lastDoses = (input.history?.earlyStageTherapy ?? [])
+    .filter((entry) => hasAntiHer2(entry.agents) && entry.lastDoseDate !== undefined)
+    .map((entry) => entry.lastDoseDate as string)
+    .sort()
+  const latest = lastDoses.at(-1)
+  if (latest === undefined) return null
+  return monthsBetween(latest, input.disease.metastaticDiagnosisDate ?? evaluationDate)
+}
+
+export function lastLine (lines: readonly MetastaticLine[]): MetastaticLine | undefined {
+  return lines.reduce<MetastaticLine | undefined>((last, line) => (last === undefined || line.lineNumber > last.lineNumber ? line : last), undefined)
+}
+
+const LOCAL_PATTERNS = new Set(['oligoprogression', 'cns_only'])
+const ACTIVE_OUTCOMES = new Set(['ongoing', 'response'])
+
+/**
+ * start_line when there is no metastatic line, the last line stopped for toxicity, or the disease
+ * progresses systemically on it; oligoprogression and CNS-only progression are treated locally
+ * while the line continues (an absent pattern counts as systemic progression).
+ */
+export function treatmentDecision (last: MetastaticLine | undefined, extracranialStatus: string | undefined): TreatmentDecision {
+  if (last === undefined || last.outcome === 'toxicity') return 'start_line'
+  const progressing = last.outcome === 'progression' || extracranialStatus === 'progressing'
+  const treatedLocally = last.progressionPattern !== undefined && LOCAL_PATTERNS.has(last.progressionPattern)
+  return progressing && !treatedLocally ? 'start_line' : 'continue_line'
+}
+
+/**
+ * Agents the disease has progressed on: every line that ended in progression, plus the active last
+ * line when extracranial disease progresses on it systemically. A line stopped for toxicity or
+ * completed as planned never adds its agents.
+ */
+export function progressedAgents (lines: readonly MetastaticLine[], extracranialStatus: string | undefined): Agent[] {
+  const agents = new Set<Agent>()
+  for (const line of lines) {
+    if (line.outcome === 'progression') line.agents.forEach((agent) => agents.add(agent))
+  }
+  const last = lastLine(lines)
+  if (last !== undefined && ACTIVE_OUTCOMES.has(last.outcome) && extracranialStatus === 'progressing' &&
+      !(last.progressionPattern !== undefined && LOCAL_PATTERNS.has(last.progressionPattern))) {
+    last.agents.forEach((agent) => agents.add(agent))
+  }
+  return [...agents].sort()
+}
+
+export function priorAgents (history: Case['history']): Agent[] {
+  const agents = new Set<Agent>()
+  for (const entry of history?.earlyStageTherapy ?? []) entry.agents.forEach((agent) => agents.add(agent))
+  for (const line of history?.metastaticLines ?? []) line.agents.forEach((agent) => agents.add(agent))
+  return [...agents].sort()
+}

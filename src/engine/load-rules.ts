@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { z } from 'zod'
+import {
+  ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
+  type TopLevelCondition
+} from '../schemas/rule-file.js'
+import { factSpec, type FactSpec } from './fact-catalogue.js'
+
+/**
+ * Reads `rules/*.json`, validates every file against its zod schema and against the fact catalogue,
+ * and computes a sha256 digest per file. Any problem stops startup with a message naming the file
+ * and the rule: a knowledge base that is half loaded must never answer.
+ */
+
+export interface LoadedRuleset {
+  id: string
+  version: string
+  description: string
+  file: string
+  digest: string
+  rules: RuleDefinition[]
+}
+
+export interface KnowledgeBase {
+  rulesets: LoadedRuleset[]
+  references: ReadonlyMap<string, Reference>
+  referenceCatalogue: { version: string, digest: string, retired: string[] }
+}
+
+export class RuleLoadError extends Error {
+  override name = 'RuleLoadError'
+}
+
+export const REFERENCES_FILE = 'references.json'
+
+export function sha256 (content: string | Buffer): string {
+  return `sha256:${createHash('sha256').update(content).digest('hex')}`
+}
+
+function parseJson<T> (file: string, text: string, schema: z.ZodType<T>): T {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    throw new RuleLoadError(`${file}: not valid JSON (${(error as Error).message})`)
+  }
+  const result = schema.safeParse(data)
+  if (!result.success) {
+    const issue = result.error.issues[0] as z.core.$ZodIssue
+    throw new RuleLoadError(`${file}: ${describeLocation(data, issue.path)}/${issue.path.join('/')}: ${issue.message}`)
+  }
+  return result.data
+}
+
+/** Names the rule an issue lies in, so an author finds it without counting array entries. */
+function describeLocation (data: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] === 'rules' && typeof path[1] === 'number') {
+    const rule = (data as { rules: Array<{ name?: unknown }> }).rules[path[1]]
+    if (typeof rule?.name === 'string') return `rule "${rule.name}" at `
+  }
+  return ''
+}
+
+function conditionLeaves (condition: Condition | TopLevelCondition): LeafCondition[] {
+  if ('all' in condition) return condition.all.flatMap(conditionLeaves)
+  if ('any' in condition) return condition.any.flatMap(conditionLeaves)
+  if ('not' in condition) return conditionLeaves(condition.not)
+  return [condition]
+}
+
+const isScalarOf = (spec: FactSpec, value: unknown): boolean => {
+  if (value === null) return spec.nullable === true
+  if (spec.type === 'boolean') return typeof value === 'boolean'
+  if (spec.type === 'number') return typeof value === 'number'
+  if (spec.type === 'string') return typeof value === 'string' && (spec.values === undefined || spec.values.includes(value))
+  return false
+}
+
+/** Returns why a leaf does not fit the fact catalogue, or undefined when it does. */
+export function leafProblem (leaf: LeafCondition, rule: Pick<RuleDefinition, 'pass' | 'scope'>): string | undefined {
+  const spec = factSpec(leaf.fact)
+  if (spec === undefined) return `unknown fact "${leaf.fact}"`
+  if (spec.scope !== undefined && spec.scope !== rule.scope) return `fact "${leaf.fact}" exists only for ${spec.scope} rules`
+  if ((spec.pass ?? 1) > rule.pass) return `fact "${leaf.fact}" is not known before pass ${String(spec.pass)}`
+  const value = leaf.value
+  switch (leaf.operator) {
+    case 'equal':
+    case 'notEqual':
+      return spec.type !== 'string[]' && isScalarOf(spec, value) ? undefined : `value ${JSON.stringify(value)} cannot be compared with ${spec.type} fact "${leaf.fact}"`
+    case 'in':
+    case 'notIn':
+      return spec.type !== 'string[]' && Array.isArray(value) && value.every((v) => isScalarOf(spec, v))
+        ? undefined
+        : `"${leaf.operator}" needs a list of possible values of "${leaf.fact}"`
+    case 'contains':
+    case 'doesNotContain':
+      return spec.type === 'string[]' && typeof value === 'string' && (spec.values === undefined || spec.values.includes(value))
+        ? undefined
+        : `"${leaf.operator}" needs a list fact and one of its possible elements (got ${JSON.stringify(value)} for "${leaf.fact}")`
+    default:
+      return spec.type === 'number' && typeof value === 'number' ? undefined : `"${leaf.operator}" needs a number fact and a number (got "${leaf.fact}")`
+  }
+}
+
+function checkRule (file: string, rule: RuleDefinition, references: ReadonlyMap<string, Reference>): void {
+  const fail = (message: string): never => { throw new RuleLoadError(`${file}: rule "${rule.name}": ${message}`) }
+  const params = rule.event.params
+  const conditions = [rule.conditions, ...(params.options ?? []).flatMap((option) => (option.when ? [option.when] : [])),
+    ...(params.notes ?? []).map((note) => note.when)]
+  for (const leaf of conditions.flatMap(conditionLeaves)) {
+    const problem = leafProblem(leaf, rule)
+    if (problem !== undefined) fail(problem)
+  }
+  for (const ref of params.evidence) {
+    if (!references.has(ref)) fail(`unknown reference ${ref} (not in ${REFERENCES_FILE})`)
+  }
+  if (rule.scope !== 'case' && (params.targets !== undefined || params.targetsFact !== undefined)) {
+    fail('a lesion-scoped rule takes its lesion as target; remove targets/targetsFact')
+  }
+  if (params.onlyWhenAvoidedOptionProposed === true && rule.pass !== 2) {
+    fail('onlyWhenAvoidedOptionProposed is for pass-2 safety filters')
+  }
+}
+
+export function loadReferences (dir: string): { references: Map<string, Reference>, catalogue: KnowledgeBase['referenceCatalogue'] } {
+  const text = readFileSync(join(dir, REFERENCES_FILE), 'utf8')
+  const file = parseJson(REFERENCES_FILE, text, ReferencesFile)
+  const references = new Map<string, Reference>()
+  for (const reference of file.references) {
+    if (references.has(reference.ref)) throw new RuleLoadError(`${REFERENCES_FILE}: duplicate reference ${reference.ref}`)
+    references.set(reference.ref, reference)
+  }
+  return { references, catalogue: { version: file.version, digest: sha256(text), retired: file.retired ?? [] } }
+}
+
+export function parseRuleset (file: string, text: string, references: ReadonlyMap<string, Reference>): LoadedRuleset {
+  const parsed = parseJson(file, text, RulesetFile)
+  for (const rule of parsed.rules) checkRule(file, rule, references)
+  return { ...parsed, file, digest: sha256(text) }
+}
+
+/** Loads every ruleset of `dir`, in file-name order, with the reference catalogue. */
+export function loadKnowledgeBase (dir: string): KnowledgeBase {
+  const { references, catalogue } = loadReferences(dir)
+  const files = readdirSync(dir).filter((name) => name.endsWith('.json') && name !== REFERENCES_FILE).sort()
+  if (files.length === 0) throw new RuleLoadError(`${dir}: no ruleset files`)
+  const rulesets = files.map((file) => parseRuleset(file, readFileSync(join(dir, file), 'utf8'), references))
+  return assembleKnowledgeBase(rulesets, references, catalogue)
+}
+
+/** Cross-file checks: unique ruleset ids and rule names. */
+export function assembleKnowledgeBase (rulesets: LoadedRuleset[], references: ReadonlyMap<string, Reference>, catalogue: KnowledgeBase['referenceCatalogue']): KnowledgeBase {
+  const rulesetIds = new Set<string>()
+  const ruleNames = new Map<string, string>()
+  for (const ruleset of rulesets) {
+    if (rulesetIds.has(ruleset.id)) throw new RuleLoadError(`${ruleset.file}: duplicate ruleset id "${ruleset.id}"`)
+    rulesetIds.add(ruleset.id)
+    for (const rule of ruleset.rules) {
+      const other = ruleNames.get(rule.name)
+      if (other !== undefined) throw new RuleLoadError(`${ruleset.file}: rule "${rule.name}": duplicate rule name (also in ${other})`)
+      ruleNames.set(rule.name, ruleset.file)
+    }
+  }
+  return Object.freeze({ rulesets, references, referenceCatalogue: catalogue })
+}

@@ -1,0 +1,137 @@
+import type { Case } from '../schemas/case.js'
+import { SPINE_LEVELS, type SpineLevel } from '../schemas/common.js'
+
+/**
+ * Spine facts: SINS, Bilsky, cord compression and surgical candidacy for MESCC.
+ * @see spec/clinical-rules.md Part 1 "Derived facts"
+ */
+
+type SpineLesion = NonNullable<Case['disease']['spineLesions']>[number]
+export type SinsCategory = 'stable' | 'potentially_unstable' | 'unstable'
+export type SpinalInstability = SinsCategory | 'unknown' | 'not_applicable'
+export type CordCompression = 'none' | 'radiological' | 'with_neurological_deficit'
+
+/** Bilsky grades in order of severity; the index is the rank compared against thresholds (1c = 3, 2 = 4). */
+export const BILSKY_ORDER = ['0', '1a', '1b', '1c', '2', '3'] as const
+export const BILSKY_1C_RANK = 3
+export const BILSKY_2_RANK = 4
+
+/** Neurological signs that are deficits; radicular pain is a warning symptom, not a deficit. */
+const DEFICITS = new Set(['motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'])
+
+export function bilskyRank (grade: SpineLesion['bilsky']): number | null {
+  return grade === undefined ? null : BILSKY_ORDER.indexOf(grade)
+}
+
+/** `sinsTotal`, or the sum of `sinsComponents` (the schema guarantees the two agree when both are given). */
+export function sinsScore (lesion: SpineLesion): number | null {
+  if (lesion.sinsTotal !== undefined) return lesion.sinsTotal
+  if (lesion.sinsComponents === undefined) return null
+  return Object.values(lesion.sinsComponents).reduce((a, b) => a + b, 0)
+}
+
+/** 0–6 stable, 7–12 potentially unstable, 13–18 unstable (Fisher 2010). */
+export function sinsCategory (score: number): SinsCategory {
+  if (score <= 6) return 'stable'
+  if (score <= 12) return 'potentially_unstable'
+  return 'unstable'
+}
+
+/** The worst SINS category; unknown when a lesion lacks SINS and none is unstable. */
+export function spinalInstability (lesions: SpineLesion[]): SpinalInstability {
+  if (lesions.length === 0) return 'not_applicable'
+  const categories = lesions.map((lesion) => {
+    const score = sinsScore(lesion)
+    return score === null ? null : sinsCategory(score)
+  })
+  if (categories.includes('unstable')) return 'unstable'
+  if (categories.includes(null)) return 'unknown'
+  return categories.includes('potentially_unstable') ? 'potentially_unstable' : 'stable'
+}
+
+export function levelIndex (level: SpineLevel): number {
+  return SPINE_LEVELS.indexOf(level)
+}
+
+/**
+ * True when the levels lie at one level or at contiguous levels in the order C1…S5
+ * (C7–T1, T12–L1 and L5–S1 are neighbours).
+ */
+export function areContiguous (levels: SpineLevel[]): boolean {
+  const indices = [...new Set(levels.map(levelIndex))].sort((a, b) => a - b)
+  return indices.every((index, i) => i === 0 || index - (indices[i - 1] as number) === 1)
+}
+
+export function isNeuroDeficit (neuro: Case['disease']['neuro']): boolean {
+  return neuro !== undefined && DEFICITS.has(neuro.deficit)
+}
+
+/** A lesion that could explain a neurological deficit: Bilsky ≥ 1c, or not graded yet. */
+export function couldCompressCord (lesion: SpineLesion): boolean {
+  const rank = bilskyRank(lesion.bilsky)
+  return rank === null || rank >= BILSKY_1C_RANK
+}
+
+export function isHighGradeCompression (lesion: SpineLesion): boolean {
+  const rank = bilskyRank(lesion.bilsky)
+  return rank !== null && rank >= BILSKY_2_RANK
+}
+
+export interface SpineAssessment {
+  neuroDeficit: boolean
+  suspectedMscc: boolean
+  /** Levels of the lesions that may explain the deficit, in the order the case lists them. */
+  deficitLevels: SpineLevel[]
+  /** One flag per spine lesion: it is among the deficit levels. */
+  lesionDeficit: boolean[]
+  unexplainedDeficit: boolean
+  spinalCordCompression: CordCompression
+  spinalInstability: SpinalInstability
+  highGradeLevels: SpineLevel[]
+  mesccSurgical: boolean
+}
+
+export function assessSpine (input: Case, performanceEcog: number): SpineAssessment {
+  const disease = input.disease
+  const lesions = disease.spineLesions ?? []
+  const neuro = disease.neuro
+  const boneListed = disease.metastaticSites.includes('bone')
+  const neuroDeficit = isNeuroDeficit(neuro)
+  const anySign = neuro !== undefined && neuro.deficit !== 'none'
+
+  const suspectedMscc = anySign && (lesions.some(couldCompressCord) || (lesions.length === 0 && boneListed))
+  const lesionDeficit = lesions.map((lesion) => neuroDeficit && couldCompressCord(lesion))
+  const deficitLevels = lesions.filter((_, i) => lesionDeficit[i]).map((lesion) => lesion.level)
+  const unexplainedDeficit = neuroDeficit && lesions.length > 0 && deficitLevels.length === 0
+
+  const highGrade = lesions.filter(isHighGradeCompression)
+  const highGradeLevels = highGrade.map((lesion) => lesion.level)
+  let spinalCordCompression: CordCompression = 'none'
+  if (neuroDeficit && (deficitLevels.length > 0 || (lesions.length === 0 && boneListed))) {
+    spinalCordCompression = 'with_neurological_deficit'
+  } else if (highGrade.length > 0) {
+    spinalCordCompression = 'radiological'
+  }
+
+  const survival = input.patient.estimatedSurvivalMonths
+  const prognosisAllowsSurgery = survival !== undefined ? survival >= 3 : performanceEcog <= 2
+  const longParaplegia = neuro?.deficit === 'paraplegia' && (neuro.paraplegiaDurationHours ?? 0) > 48
+  const mesccSurgical = neuroDeficit &&
+    highGrade.length > 0 &&
+    input.patient.surgicalCandidate !== false &&
+    prognosisAllowsSurgery &&
+    areContiguous(highGradeLevels) &&
+    !longParaplegia
+
+  return {
+    neuroDeficit,
+    suspectedMscc,
+    deficitLevels,
+    lesionDeficit,
+    unexplainedDeficit,
+    spinalCordCompression,
+    spinalInstability: spinalInstability(lesions),
+    highGradeLevels,
+    mesccSurgical
+  }
+}

@@ -1,0 +1,264 @@
+import { z } from 'zod'
+import { Agent, IsoDate, NON_SPINE_SITES, SPINE_LEVELS } from './common.js'
+
+/**
+ * The `Case` request body of POST /v1/recommendations, field for field as spec/api.md defines it.
+ * Objects are strict: an unknown key is a 400, so a misspelt clinical fact is never silently dropped.
+ * Everything not marked required may be missing: the rules that need it do not fire and the
+ * response lists it under `dataGaps`.
+ */
+
+const int = (min: number, max: number) => z.int().min(min).max(max)
+const num = (min: number, max: number) => z.number().min(min).max(max)
+
+export const PriorRt = z.strictObject({
+  doseGy: z.number().gt(0).max(200).describe('Total dose in gray (Gy).'),
+  fractions: z.int().min(1).max(100).describe('Number of fractions.'),
+  technique: z.enum(['conventional', 'sbrt']).describe('conventional external-beam RT or stereotactic body RT (SBRT).'),
+  date: IsoDate.optional().describe('Date of the last fraction.')
+}).meta({ id: 'PriorRt', description: 'Radiotherapy already given to this lesion.' })
+
+export const SinsComponents = z.strictObject({
+  location: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).describe('SINS location: 3 junctional (occiput–C2, C7–T2, T11–L1, L5–S1), 2 mobile spine (C3–C6, L2–L4), 1 semirigid (T3–T10), 0 rigid (S2–S5).'),
+  pain: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('SINS pain: 3 mechanical, 1 occasional non-mechanical, 0 pain-free.'),
+  boneLesion: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('SINS bone lesion: 2 lytic, 1 mixed, 0 blastic.'),
+  alignment: z.union([z.literal(0), z.literal(2), z.literal(4)]).describe('SINS alignment: 4 subluxation/translation, 2 de novo deformity, 0 normal.'),
+  collapse: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).describe('SINS vertebral body collapse: 3 >50 %, 2 <50 %, 1 no collapse with >50 % body involved, 0 none.'),
+  posterolateral: z.union([z.literal(0), z.literal(1), z.literal(3)]).describe('SINS posterolateral involvement: 3 bilateral, 1 unilateral, 0 none.')
+}).meta({ id: 'SinsComponents', description: 'The six components of the Spinal Instability Neoplastic Score (Fisher 2010); their sum is the SINS total 0–18.' })
+
+export const SpineLesion = z.strictObject({
+  level: z.enum(SPINE_LEVELS).describe('The vertebral level, C1…S5 (the most affected level of the lesion).'),
+  contiguousLevels: int(1, 10).optional().describe('How many contiguous vertebral levels the lesion spans (1–10).'),
+  sinsTotal: int(0, 18).optional().describe('Spinal Instability Neoplastic Score, 0–18: 0–6 stable, 7–12 potentially unstable, 13–18 unstable. Must equal the sum of sinsComponents when both are given.'),
+  sinsComponents: SinsComponents.optional(),
+  bilsky: z.enum(['0', '1a', '1b', '1c', '2', '3']).optional().describe('Bilsky epidural spinal cord compression grade on MRI: 0 bone only, 1a–1c epidural impingement without cord deformation (1c abuts the cord), 2 cord compression with CSF visible, 3 cord compression without CSF.'),
+  painNrs: int(0, 10).optional().describe('Pain attributed to this lesion, numeric rating scale 0 (none) – 10 (worst).'),
+  painType: z.enum(['none', 'nonmechanical', 'mechanical', 'radicular']).optional().describe('mechanical = pain on movement or loading (a SINS instability sign).'),
+  pathologicFracture: z.boolean().optional().describe('A pathological (tumour-related) vertebral compression fracture.'),
+  priorRt: PriorRt.optional(),
+  surgery: z.strictObject({
+    type: z.enum(['decompression', 'stabilisation', 'augmentation']).describe('The spinal procedure done.'),
+    date: IsoDate.optional().describe('Date of surgery.')
+  }).optional().describe('Spinal surgery already done at this level.')
+}).meta({ id: 'SpineLesion', description: 'One vertebral metastasis.' })
+
+export const NonSpineBoneLesion = z.strictObject({
+  site: z.enum(NON_SPINE_SITES).describe('Skeletal site of the lesion.'),
+  painNrs: int(0, 10).optional().describe('Pain attributed to this lesion, numeric rating scale 0–10.'),
+  mirelsScore: int(4, 12).optional().describe('Mirels score for impending pathological fracture of a long bone, 4–12.'),
+  pathologicFracture: z.boolean().optional().describe('A pathological fracture is present.'),
+  priorRt: PriorRt.optional()
+}).meta({ id: 'NonSpineBoneLesion', description: 'One bone metastasis outside the spine.' })
+
+export const Brain = z.strictObject({
+  present: z.boolean().describe('Brain (parenchymal) metastases are present.'),
+  count: z.int().min(0).max(1000).optional().describe('Number of brain metastases.'),
+  maxDiameterCm: z.number().gt(0).max(30).optional().describe('Largest brain metastasis, cm.'),
+  symptomatic: z.boolean().optional().describe('Neurological symptoms attributed to the brain metastases.'),
+  massEffect: z.boolean().optional().describe('Mass effect on imaging.'),
+  status: z.enum(['untreated', 'treated_stable', 'treated_progressing']).optional().describe('Status of the brain metastases after any local therapy.'),
+  leptomeningeal: z.boolean().optional().describe('Leptomeningeal disease.')
+}).meta({ id: 'Brain', description: 'Brain metastases. Bone, vertebral and epidural disease is never recorded here: it is not CNS disease.' })
+
+export const Neuro = z.strictObject({
+  deficit: z.enum(['none', 'radicular_pain', 'motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'])
+    .describe('The worst current neurological sign from the spine. radicular_pain is a warning symptom, not a deficit.'),
+  ambulatory: z.enum(['independent', 'with_aid', 'non_ambulatory']).optional().describe('Walking ability now.'),
+  deficitOnsetHours: z.number().min(0).max(100000).optional().describe('Hours since the deficit began.'),
+  paraplegiaDurationHours: z.number().min(0).max(100000).optional().describe('Hours of complete paraplegia (> 48 h argues against decompressive surgery).')
+}).meta({ id: 'Neuro', description: 'Neurological status relevant to metastatic epidural spinal cord compression (MESCC).' })
+
+export const Patient = z.strictObject({
+  ageYears: int(18, 120).describe('Age in whole years (adults only, 18–120).'),
+  sex: z.enum(['female', 'male']),
+  ecog: int(0, 4).describe('ECOG performance status now, 0 (fully active) – 4 (completely disabled).'),
+  ecogBeforeDeficit: int(0, 4).optional().describe('ECOG before an acute neurological event such as cord compression (used for surgical decisions).'),
+  menopausalStatus: z.enum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown']).optional(),
+  pregnant: z.boolean().optional().describe('Currently pregnant. Absent counts as not pregnant (a data gap for women under 55).'),
+  surgicalCandidate: z.boolean().optional().describe('Medically fit for spine surgery.'),
+  estimatedSurvivalMonths: num(0, 600).optional().describe('Estimated survival, months.'),
+  lvefPercent: num(5, 90).optional().describe('Most recent left-ventricular ejection fraction, %.'),
+  lvefBaselinePercent: num(5, 90).optional().describe('LVEF before anti-HER2 therapy, %.'),
+  heartFailureSymptoms: z.enum(['none', 'nyha_i', 'nyha_ii', 'nyha_iii', 'nyha_iv']).optional().describe('Heart-failure symptoms by NYHA class.'),
+  ildHistory: z.enum(['none', 'radiation_pneumonitis_no_steroids', 'ild_steroid_requiring', 'current_ild', 'suspected_ild']).optional()
+    .describe('History of interstitial lung disease / pneumonitis.'),
+  creatinineClearanceMlMin: num(0, 300).optional().describe('Creatinine clearance by Cockcroft–Gault, mL/min.'),
+  correctedCalcium: z.strictObject({
+    value: z.number().gt(0).max(100).describe('Albumin-corrected serum calcium.'),
+    unit: z.enum(['mg/dL', 'mmol/L'])
+  }).optional().describe('Albumin-corrected serum calcium with its unit.'),
+  vitaminD25OHNgMl: num(0, 300).optional().describe('Serum 25-hydroxy vitamin D, ng/mL.'),
+  dentalStatus: z.enum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj']).optional()
+    .describe('Dental assessment before bone-modifying agents; active_onj = active osteonecrosis of the jaw.'),
+  dpydStatus: z.enum(['normal', 'intermediate', 'poor', 'not_tested']).optional().describe('DPYD (dihydropyrimidine dehydrogenase) metaboliser status.')
+}).meta({ id: 'Patient', description: 'The patient: demographics, performance status and organ function.' })
+
+export const Tumor = z.strictObject({
+  her2Ihc: z.enum(['0', '1+', '2+', '3+', 'not_done']).describe('HER2 immunohistochemistry score.'),
+  her2IshResult: z.enum(['amplified', 'not_amplified', 'equivocal', 'not_done']).optional().describe('HER2 in-situ hybridisation result; when given (other than not_done) it decides the ISH group.'),
+  her2IshRatio: num(0, 50).optional().describe('Dual-probe HER2/CEP17 ratio.'),
+  her2IshCopyNumber: num(0, 100).optional().describe('Mean HER2 signals per cell.'),
+  her2Source: z.enum(['primary', 'metastasis']).optional().describe('Which sample the HER2 result comes from.'),
+  erPercent: int(0, 100).describe('Oestrogen-receptor positive tumour cells, %: < 1 negative, 1–10 low, > 10 positive.'),
+  prPercent: int(0, 100).optional().describe('Progesterone-receptor positive tumour cells, %.'),
+  receptorDiscordance: z.boolean().optional().describe('Receptor results differ between primary and metastasis.')
+}).meta({ id: 'Tumor', description: 'Tumour biology.' })
+
+export const METASTATIC_SITES = ['bone', 'liver', 'lung', 'pleura', 'distant_nodes', 'brain', 'leptomeningeal', 'skin_soft_tissue', 'other'] as const
+
+export const Disease = z.strictObject({
+  presentation: z.enum(['early', 'locally_advanced', 'de_novo_metastatic', 'recurrent_metastatic'])
+    .describe('How the disease presented. A distant metastasis is stage IV whatever this says (the response reclassifies it).'),
+  metastaticSites: z.array(z.enum(METASTATIC_SITES)).max(9)
+    .refine((sites) => new Set(sites).size === sites.length, { message: 'must not list a site twice' })
+    .describe('Sites of distant metastasis (may be empty). Vertebral and epidural disease is "bone", never "brain".'),
+  ajcc: z.strictObject({
+    t: z.string().min(1).max(16).optional().describe('T category as written, e.g. "cT4b".'),
+    n: z.string().min(1).max(16).optional().describe('N category as written, e.g. "cN2".'),
+    m: z.enum(['M0', 'M1']).optional().describe('M category.')
+  }).optional().describe('AJCC 8th edition TNM.'),
+  metastaticDiagnosisDate: IsoDate.optional().describe('Date metastatic disease was diagnosed.'),
+  totalMetastaticLesions: int(0, 500).optional().describe('Total count of metastatic lesions (1–5 without CNS disease = oligometastatic).'),
+  visceralCrisis: z.boolean().optional().describe('Visceral crisis (severe organ dysfunction from metastases).'),
+  brainSymptoms: z.boolean().optional().describe('New headache, seizure, focal deficit or cognitive change.'),
+  extracranialStatus: z.enum(['responding', 'stable', 'progressing', 'unknown']).optional().describe('Extracranial disease now, on the current line. Bone and vertebral disease is extracranial.'),
+  primaryIntact: z.boolean().optional().describe('The breast primary is in place (not resected).'),
+  primarySymptoms: z.array(z.enum(['ulceration', 'bleeding', 'pain', 'infection', 'local_progression'])).max(5).optional()
+    .describe('Symptoms of the intact primary.'),
+  neuro: Neuro.optional(),
+  spineLesions: z.array(SpineLesion).max(40).optional().describe('Vertebral metastases (at most 40).'),
+  nonSpineBoneLesions: z.array(NonSpineBoneLesion).max(40).optional().describe('Bone metastases outside the spine (at most 40).'),
+  brain: Brain.optional()
+}).meta({ id: 'Disease', description: 'Extent and state of the disease.' })
+
+export const MetastaticLine = z.strictObject({
+  lineNumber: z.int().min(1).max(50).describe('Line of therapy for metastatic disease, 1 = first line.'),
+  agents: z.array(Agent).min(1).max(12),
+  startDate: IsoDate.optional(),
+  endDate: IsoDate.optional(),
+  outcome: z.enum(['ongoing', 'response', 'progression', 'toxicity', 'completed_planned'])
+    .describe('ongoing/response: the line is active; progression/toxicity/completed_planned: it has ended.'),
+  progressionPattern: z.enum(['extracranial', 'cns_only', 'both', 'oligoprogression']).optional()
+    .describe('Where the disease progressed; oligoprogression and cns_only are treated locally while the line continues.'),
+  maxIldGrade: int(0, 5).optional().describe('Worst interstitial lung disease grade (CTCAE) on this line.')
+}).meta({ id: 'MetastaticLine', description: 'One line of systemic therapy for metastatic disease.' })
+
+export const EarlyStageTherapy = z.strictObject({
+  setting: z.enum(['neoadjuvant', 'adjuvant', 'post_neoadjuvant']),
+  agents: z.array(Agent).min(1).max(12),
+  lastDoseDate: IsoDate.optional().describe('Date of the last dose (decides the relapse interval after anti-HER2 therapy).')
+}).meta({ id: 'EarlyStageTherapy', description: 'Systemic therapy for early breast cancer.' })
+
+export const History = z.strictObject({
+  earlyStageTherapy: z.array(EarlyStageTherapy).max(20).optional(),
+  metastaticLines: z.array(MetastaticLine).max(30).optional(),
+  boneModifyingAgent: z.strictObject({
+    agent: z.enum(['none', 'zoledronic_acid', 'denosumab', 'pamidronate']),
+    startDate: IsoDate.optional(),
+    intervalWeeks: z.union([z.literal(3), z.literal(4), z.literal(12)]).optional().describe('Dosing interval in weeks.'),
+    complications: z.array(z.enum(['onj', 'hypocalcemia', 'renal'])).max(3).optional().describe('Complications so far (onj = osteonecrosis of the jaw).')
+  }).optional().describe('Bone-modifying agent given so far.')
+}).meta({ id: 'History', description: 'Treatment history.' })
+
+export const Preferences = z.strictObject({
+  declinesChemotherapy: z.boolean().optional(),
+  goalsOfCare: z.enum(['disease_control', 'comfort_focused']).optional(),
+  asksAboutPrimarySurgery: z.boolean().optional()
+}).meta({ id: 'Preferences', description: 'The patient\'s stated preferences.' })
+
+export const CaseShape = z.strictObject({
+  caseId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, { message: 'may contain only letters, digits and . _ : -' })
+    .optional().describe('A client correlation id, echoed in the response. Never a patient identifier.'),
+  context: z.strictObject({
+    evaluationDate: IsoDate.optional().describe('"Today" for every interval computed (default: the server\'s UTC date).'),
+    jurisdiction: z.enum(['US', 'EU', 'UK', 'other']).optional().describe('Where the patient is treated; drug approval differs (default "other").')
+  }).optional(),
+  patient: Patient,
+  tumor: Tumor,
+  disease: Disease,
+  history: History.optional(),
+  preferences: Preferences.optional()
+})
+
+type CaseInput = z.infer<typeof CaseShape>
+
+export interface ConsistencyIssue { path: Array<string | number>, message: string }
+
+/** The server's "today" as YYYY-MM-DD in UTC, the default evaluationDate. */
+export function utcToday (now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10)
+}
+
+/**
+ * The cross-field checks of spec/api.md ("Consistency checks are 400s, with the field path").
+ * Pure: returns the issues instead of throwing so that it can be tested without zod.
+ */
+export function consistencyIssues (input: CaseInput, today: string): ConsistencyIssue[] {
+  const issues: ConsistencyIssue[] = []
+  const evaluationDate = input.context?.evaluationDate ?? today
+  const notAfterEvaluation = (date: string | undefined, path: Array<string | number>): void => {
+    if (date !== undefined && date > evaluationDate) {
+      issues.push({ path, message: `is ${date}, after the evaluation date ${evaluationDate}; a recorded event cannot lie in the future` })
+    }
+  }
+
+  const disease = input.disease
+  notAfterEvaluation(disease.metastaticDiagnosisDate, ['disease', 'metastaticDiagnosisDate'])
+  disease.spineLesions?.forEach((lesion, i) => {
+    const base = ['disease', 'spineLesions', i]
+    if (lesion.sinsTotal !== undefined && lesion.sinsComponents !== undefined) {
+      const sum = Object.values(lesion.sinsComponents).reduce((a, b) => a + b, 0)
+      if (sum !== lesion.sinsTotal) {
+        issues.push({ path: [...base, 'sinsTotal'], message: `is ${lesion.sinsTotal} but the SINS components add up to ${sum}` })
+      }
+    }
+    notAfterEvaluation(lesion.priorRt?.date, [...base, 'priorRt', 'date'])
+    notAfterEvaluation(lesion.surgery?.date, [...base, 'surgery', 'date'])
+  })
+  disease.nonSpineBoneLesions?.forEach((lesion, i) => {
+    notAfterEvaluation(lesion.priorRt?.date, ['disease', 'nonSpineBoneLesions', i, 'priorRt', 'date'])
+  })
+
+  const brain = disease.brain
+  if (brain !== undefined && !brain.present) {
+    for (const key of ['count', 'maxDiameterCm', 'symptomatic', 'massEffect', 'status', 'leptomeningeal'] as const) {
+      if (brain[key] !== undefined) {
+        issues.push({ path: ['disease', 'brain', key], message: 'is given while brain.present is false; remove it or set brain.present to true' })
+      }
+    }
+    if (disease.metastaticSites.includes('brain')) {
+      issues.push({ path: ['disease', 'brain', 'present'], message: 'is false while metastaticSites lists "brain"; the two must agree' })
+    }
+  }
+
+  const history = input.history
+  history?.earlyStageTherapy?.forEach((entry, i) => {
+    notAfterEvaluation(entry.lastDoseDate, ['history', 'earlyStageTherapy', i, 'lastDoseDate'])
+  })
+  const seenLines = new Set<number>()
+  history?.metastaticLines?.forEach((line, i) => {
+    const base = ['history', 'metastaticLines', i]
+    if (seenLines.has(line.lineNumber)) {
+      issues.push({ path: [...base, 'lineNumber'], message: `repeats line number ${line.lineNumber}; each metastatic line must have its own number` })
+    }
+    seenLines.add(line.lineNumber)
+    if (line.startDate !== undefined && line.endDate !== undefined && line.endDate < line.startDate) {
+      issues.push({ path: [...base, 'endDate'], message: `is ${line.endDate}, before the line's startDate ${line.startDate}` })
+    }
+    notAfterEvaluation(line.startDate, [...base, 'startDate'])
+    notAfterEvaluation(line.endDate, [...base, 'endDate'])
+  })
+  notAfterEvaluation(history?.boneModifyingAgent?.startDate, ['history', 'boneModifyingAgent', 'startDate'])
+  return issues
+}
+
+export const Case = CaseShape.superRefine((input, ctx) => {
+  for (const issue of consistencyIssues(input, utcToday())) {
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
+  }
+}).meta({
+  id: 'Case',
+  description: 'A structured case of HER2-positive (or HER2-unresolved) breast cancer with bone metastases. Only patient (ageYears, sex, ecog), tumor (her2Ihc, erPercent) and disease (presentation, metastaticSites) are required; unknown keys are rejected.'
+})
+export type Case = z.infer<typeof Case>

@@ -1,0 +1,106 @@
+import { z } from 'zod'
+import { Agent, Domain, OptionId, RefId, Strength, Verification } from './common.js'
+
+/** The response of POST /v1/recommendations (spec/api.md "Response"). */
+
+const Duration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/).meta({ description: 'ISO 8601 duration, e.g. P3M, P6W.' })
+
+export const RecommendationOption = z.object({
+  id: OptionId,
+  label: z.string().min(1).describe('Human-readable name of the option.'),
+  strength: Strength.optional().describe('The option\'s own strength; when absent, the item\'s strength applies. An option is offered when its effective strength is not avoid.'),
+  detail: z.string().min(1).optional().describe('Option-specific detail (dose, caution).')
+}).meta({ id: 'RecommendationOption' })
+
+export const Evidence = z.object({
+  ref: RefId,
+  citation: z.string().min(1),
+  doi: z.string().min(1).optional(),
+  pmid: z.string().min(1).optional(),
+  url: z.string().min(1).optional(),
+  verification: Verification
+}).meta({ id: 'Evidence', description: 'A reference from the catalogue (GET /v1/references) with its verification tag.' })
+
+export const BecauseItem = z.object({
+  fact: z.string().min(1).describe('The derived fact the condition tested (see the README\'s fact catalogue).'),
+  operator: z.string().min(1).describe('The json-rules-engine operator; "not:" in front means the condition held by being false.'),
+  value: z.unknown().describe('The value the rule compares with.'),
+  actual: z.unknown().describe('The case\'s value of the fact.')
+}).meta({ id: 'BecauseItem', description: 'One condition that made the rule fire, with the case\'s value.' })
+
+export const Recommendation = z.object({
+  code: z.string().regex(/^[A-Z]+-\d{2}[a-z]?$/).describe('Catalogue code from the clinical specification, e.g. LOC-06.'),
+  domain: Domain,
+  strength: Strength,
+  title: z.string().min(1).max(139).describe('Under 140 characters; becomes a CDS Hooks card summary.'),
+  detail: z.string().min(1).describe('Plain text or simple Markdown: doses, fractionations, intervals, trial figures.'),
+  options: z.array(RecommendationOption).optional(),
+  targets: z.array(z.string().min(1)).optional().describe('The lesions a local measure is for: a spine level ("T9"), a non-spine bone site ("rib"), "brain" or "breast".'),
+  schedule: z.object({
+    intervalMin: Duration,
+    intervalMax: Duration.optional(),
+    note: z.string().min(1).optional()
+  }).optional().describe('Follow-up interval.'),
+  evidence: z.array(Evidence).min(1),
+  rule: z.object({
+    id: z.string().min(1).describe('The rule\'s name in its ruleset.'),
+    ruleset: z.string().min(1),
+    rulesetVersion: z.string().min(1)
+  }),
+  because: z.array(BecauseItem).min(1)
+}).meta({ id: 'Recommendation' })
+export type Recommendation = z.infer<typeof Recommendation>
+
+export const Assessment = z.object({
+  stage: z.enum(['IV', 'non_metastatic']),
+  stageReclassified: z.boolean().describe('True when the presentation said early/locally_advanced but metastases exist (AJCC: any M1 is stage IV).'),
+  her2Status: z.enum(['positive', 'negative', 'equivocal', 'unknown']).describe('ASCO/CAP 2018 interpretation of IHC and ISH.'),
+  erStatus: z.enum(['positive', 'low', 'negative']).describe('negative < 1 %, low 1–10 %, positive > 10 %.'),
+  lineOfTherapy: z.int().min(1).describe('The metastatic line being chosen now, after relapse-interval rules.'),
+  monthsSinceLastAntiHer2: z.number().optional().describe('Months (1 decimal) from the last early-stage anti-HER2 dose to metastatic diagnosis.'),
+  priorAgents: z.array(Agent).describe('Every agent given in any setting, sorted, unique.'),
+  cnsMetastases: z.boolean().describe('Brain or leptomeningeal disease only; bone and epidural disease are never CNS.'),
+  spinalCordCompression: z.enum(['none', 'radiological', 'with_neurological_deficit']),
+  spinalInstability: z.enum(['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable']).describe('Worst SINS category over spine lesions: 0–6 stable, 7–12 potentially unstable, 13–18 unstable.'),
+  oligometastatic: z.boolean().describe('1–5 metastatic lesions and no CNS disease.')
+}).meta({ id: 'Assessment' })
+export type Assessment = z.infer<typeof Assessment>
+
+export const DataGap = z.object({
+  field: z.string().min(1).describe('Dotted path of the missing field, e.g. patient.lvefPercent.'),
+  message: z.string().min(1),
+  affects: z.array(z.string()).min(1).describe('Codes whose firing depended on the missing value.')
+}).meta({ id: 'DataGap' })
+
+export const Warning = z.object({
+  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+  message: z.string().min(1)
+}).meta({ id: 'Warning' })
+
+const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/)
+
+export const Provenance = z.object({
+  service: z.object({ name: z.string(), version: z.string() }),
+  rulesets: z.array(z.object({ id: z.string(), version: z.string(), digest: Digest })),
+  engine: z.object({ name: z.literal('json-rules-engine'), version: z.string() }),
+  evaluationDate: z.string().describe('The "today" used for every interval.'),
+  evaluatedAt: z.string().describe('RFC 3339 UTC timestamp of the evaluation.'),
+  inputDigest: Digest.describe('sha256 of the request body in RFC 8785 (JCS) canonical form.')
+}).meta({ id: 'Provenance' })
+
+export const RecommendationResponse = z.object({
+  requestId: z.string(),
+  caseId: z.string().optional(),
+  scope: z.object({
+    inScope: z.boolean(),
+    pathway: z.enum(['her2_positive_metastatic', 'out_of_scope']),
+    reason: z.string().min(1).optional()
+  }),
+  assessment: Assessment,
+  recommendations: z.array(Recommendation).describe('Ordered by strength (urgent, avoid, recommended, consider, info), then domain, code and target.'),
+  dataGaps: z.array(DataGap),
+  warnings: z.array(Warning),
+  provenance: Provenance,
+  disclaimer: z.string()
+}).meta({ id: 'RecommendationResponse' })
+export type RecommendationResponse = z.infer<typeof RecommendationResponse>
