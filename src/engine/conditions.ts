@@ -94,7 +94,8 @@ export function traceCondition (condition: Condition | TopLevelCondition, facts:
   }
 }
 
-export interface BecauseItem { fact: string, operator: string, value: unknown, actual: unknown }
+/** One condition that made a rule fire; `value`/`actual` are absent when null (missing data). */
+export interface BecauseItem { fact: string, operator: string, value?: unknown, actual?: unknown }
 
 /** The shape both evaluators' traces share; json-rules-engine omits `result` on the root node. */
 export interface TraceLike {
@@ -122,10 +123,12 @@ export function becauseFromTrace (node: TraceLike, expected = true): BecauseItem
   }
   if (node.not !== undefined) return becauseFromTrace(node.not, !expected)
   if (node.result !== expected) return []
+  // Responses carry no null: a missing case value (null fact) or a test for missing data (value
+  // null) is told by the absent key.
   return [{
     fact: node.fact as string,
     operator: expected ? node.operator as string : `not:${node.operator as string}`,
-    value: node.value,
-    actual: node.factResult
+    ...(node.value === null ? {} : { value: node.value }),
+    ...(node.factResult === null ? {} : { actual: node.factResult })
   }]
 }

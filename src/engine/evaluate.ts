@@ -2,6 +2,7 @@ import { utcToday, type Case } from '../schemas/case.js'
 import { DOMAINS, STRENGTHS, type OptionId } from '../schemas/common.js'
 import type { Recommendation, RecommendationResponse } from '../schemas/recommendation.js'
 import { inputDigest } from './canonical-json.js'
+import { evidenceOf } from './catalogue.js'
 import { dataGaps } from './data-gaps.js'
 import type { Facts } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
@@ -182,10 +183,7 @@ export class Evaluator {
       ...(options.length === 0 ? {} : { options }),
       ...(targets === undefined || targets.length === 0 ? {} : { targets }),
       ...(params.schedule === undefined ? {} : { schedule: params.schedule }),
-      evidence: params.evidence.map((ref) => {
-        const { note: _note, ...evidence } = this.kb.references.get(ref) as NonNullable<ReturnType<PreparedKnowledgeBase['references']['get']>>
-        return evidence
-      }),
+      evidence: params.evidence.map((ref) => evidenceOf(this.kb, ref)),
       rule: { id: definition.name, ruleset: ruleset.id, rulesetVersion: ruleset.version },
       because: outcome.because,
       pass: definition.pass,

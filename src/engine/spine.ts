@@ -1,4 +1,4 @@
-import type { Case } from '../schemas/case.js'
+import { sumSinsComponents, type Case } from '../schemas/case.js'
 import { SPINE_LEVELS, type SpineLevel } from '../schemas/common.js'
 
 /**
@@ -27,7 +27,7 @@ export function bilskyRank (grade: SpineLesion['bilsky']): number | null {
 export function sinsScore (lesion: SpineLesion): number | null {
   if (lesion.sinsTotal !== undefined) return lesion.sinsTotal
   if (lesion.sinsComponents === undefined) return null
-  return Object.values(lesion.sinsComponents).reduce((a, b) => a + b, 0)
+  return sumSinsComponents(lesion.sinsComponents)
 }
 
 /** 0–6 stable, 7–12 potentially unstable, 13–18 unstable (Fisher 2010). */

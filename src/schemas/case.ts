@@ -183,6 +183,11 @@ export const CaseShape = z.strictObject({
 
 type CaseInput = z.infer<typeof CaseShape>
 
+/** The SINS total that the six components add up to. */
+export function sumSinsComponents (components: z.infer<typeof SinsComponents>): number {
+  return Object.values(components).reduce<number>((total, score) => total + score, 0)
+}
+
 export interface ConsistencyIssue { path: Array<string | number>, message: string }
 
 /** The server's "today" as YYYY-MM-DD in UTC, the default evaluationDate. */
@@ -208,7 +213,7 @@ export function consistencyIssues (input: CaseInput, today: string): Consistency
   disease.spineLesions?.forEach((lesion, i) => {
     const base = ['disease', 'spineLesions', i]
     if (lesion.sinsTotal !== undefined && lesion.sinsComponents !== undefined) {
-      const sum = Object.values(lesion.sinsComponents).reduce((a, b) => a + b, 0)
+      const sum = sumSinsComponents(lesion.sinsComponents)
       if (sum !== lesion.sinsTotal) {
         issues.push({ path: [...base, 'sinsTotal'], message: `is ${lesion.sinsTotal} but the SINS components add up to ${sum}` })
       }

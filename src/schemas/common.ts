@@ -16,7 +16,7 @@ export function isCalendarDate (value: string): boolean {
 
 export const IsoDate = z.string()
   .refine(isCalendarDate, { message: 'must be a calendar date written as YYYY-MM-DD, for example 2026-03-01' })
-  .meta({ description: 'A calendar date, YYYY-MM-DD.', examples: ['2026-03-01'] })
+  .meta({ description: 'A calendar date, YYYY-MM-DD.', format: 'date', examples: ['2026-03-01'] })
 
 export const AGENTS = [
   'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'tucatinib', 'neratinib', 'lapatinib',

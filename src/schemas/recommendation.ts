@@ -24,8 +24,8 @@ export const Evidence = z.object({
 export const BecauseItem = z.object({
   fact: z.string().min(1).describe('The derived fact the condition tested (see the README\'s fact catalogue).'),
   operator: z.string().min(1).describe('The json-rules-engine operator; "not:" in front means the condition held by being false.'),
-  value: z.unknown().describe('The value the rule compares with.'),
-  actual: z.unknown().describe('The case\'s value of the fact.')
+  value: z.unknown().optional().describe('The value the rule compares with; absent when the rule tests for missing data.'),
+  actual: z.unknown().optional().describe('The case\'s value of the fact; absent when the case lacks it (see dataGaps).')
 }).meta({ id: 'BecauseItem', description: 'One condition that made the rule fire, with the case\'s value.' })
 
 export const Recommendation = z.object({

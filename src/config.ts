@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+import { EVALUATOR_NAMES } from './engine/evaluators.js'
+
+/**
+ * The service's configuration, read from the environment by server.ts only. A bad value stops
+ * startup with a message naming the variable. Every variable is documented in the README.
+ */
+
+export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../rules/', import.meta.url))
+
+export const ConfigSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RULES_DIR: z.string().min(1).default(DEFAULT_RULES_DIR),
+  RULES_EVALUATOR: z.enum(EVALUATOR_NAMES as ['compiled', 'reference']).default('compiled')
+})
+
+export interface Config {
+  host: string
+  port: number
+  logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL']
+  rulesDir: string
+  evaluator: z.infer<typeof ConfigSchema>['RULES_EVALUATOR']
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export function parseConfig (env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  const { HOST, PORT, LOG_LEVEL, RULES_DIR, RULES_EVALUATOR } = result.data
+  return { host: HOST, port: PORT, logLevel: LOG_LEVEL, rulesDir: RULES_DIR, evaluator: RULES_EVALUATOR }
+}

@@ -1,0 +1,69 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Problem } from './schemas/problem.js'
+import { RequestValidationError } from './schemas/validation.js'
+
+/**
+ * Every error leaves as RFC 9457 application/problem+json. 4xx problems say what was wrong in
+ * words of our own; a 5xx says nothing about internals. No message ever echoes the request body
+ * (Node's JSON.parse messages quote it, so they are never passed through).
+ * @see spec/api.md "Errors"
+ */
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+const PROBLEM_BASE = 'https://her2-bone-mets-cds.example/problems/'
+
+export function problem (status: number, detail: string, extra: Partial<Problem> = {}, type?: string): Problem {
+  return {
+    type: type === undefined ? 'about:blank' : `${PROBLEM_BASE}${type}`,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    ...extra
+  }
+}
+
+export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
+}
+
+/** Fastify's own client errors, mapped to our words. */
+const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, detail: string, type: string }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Unsupported content type: send the case as application/json.', type: 'unsupported-media-type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'The Content-Length header does not match the body.', type: 'invalid-request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The request body is empty; send a JSON case.', type: 'invalid-json' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is larger than the 1 MiB limit.', type: 'payload-too-large' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: 'The request body is not valid JSON.', type: 'invalid-json' }
+}
+
+export function errorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const instance = request.url.split('?')[0]
+  if (error instanceof RequestValidationError) {
+    return sendProblem(reply, problem(400, `The request does not match the schema: ${error.errors.length} invalid field${error.errors.length === 1 ? '' : 's'}.`,
+      { instance, errors: error.errors }, 'validation'))
+  }
+  const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
+  if (known !== undefined) return sendProblem(reply, problem(known.status, known.detail, { instance }, known.type))
+  // JSON syntax errors come from the body parser with status 400 and Node's message, which quotes the body.
+  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) {
+    return sendProblem(reply, problem(400, 'The request body is not valid JSON.', { instance }, 'invalid-json'))
+  }
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+  if (status < 500) {
+    return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))
+  }
+  request.log.error({ err: error, reqId: request.id }, 'unhandled error')
+  return sendProblem(reply, problem(500, 'An internal error occurred. It has been logged with the request id; nothing about it is returned here.', { instance }))
+}
+
+/** 404 for unknown paths, 405 (with Allow) for a known path with the wrong method. */
+export function notFoundHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0] as string
+  const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+    .filter((method) => method !== request.method && this.hasRoute({ method, url: path }))
+  if (allowed.length > 0) {
+    void reply.header('allow', allowed.join(', '))
+    return sendProblem(reply, problem(405, `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`, { instance: path }))
+  }
+  return sendProblem(reply, problem(404, `No resource at ${path}. See /documentation for the API.`, { instance: path }))
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { problem, sendProblem } from '../errors.js'
+import { Live, Ready } from '../schemas/knowledge.js'
+import { Problem } from '../schemas/problem.js'
+
+/** Liveness (the process runs) and readiness (every ruleset loaded and valid). */
+export default async function healthRoutes (app: FastifyInstance): Promise<void> {
+  const route = app.withTypeProvider<ZodTypeProvider>()
+  route.get('/health/live', {
+    schema: { tags: ['health'], summary: 'Liveness: 200 while the process runs', response: { 200: Live } }
+  }, async () => ({ status: 'ok' as const }))
+
+  route.get('/health/ready', {
+    schema: {
+      tags: ['health'],
+      summary: 'Readiness: 200 once every ruleset is loaded and valid, else 503',
+      response: { 200: Ready, 503: Problem }
+    }
+  }, async (request, reply) => {
+    const kb = app.knowledge.kb
+    if (kb === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    return { status: 'ok' as const, rulesets: kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })) }
+  })
+}

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { problem, sendProblem } from '../errors.js'
+import { Case } from '../schemas/case.js'
+import { Problem } from '../schemas/problem.js'
+import { RecommendationResponse } from '../schemas/recommendation.js'
+
+/** 1 MiB, as spec/api.md sets for /v1/*. */
+export const BODY_LIMIT_BYTES = 1024 * 1024
+
+/** POST /v1/recommendations: a thin adapter over Evaluator.evaluate. */
+export default async function recommendationRoutes (app: FastifyInstance): Promise<void> {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/recommendations', {
+    bodyLimit: BODY_LIMIT_BYTES,
+    schema: {
+      tags: ['recommendations'],
+      summary: 'Evaluate one case: guideline-based recommendations with provenance',
+      description: 'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence. Identical input gives identical output except requestId and provenance.evaluatedAt. Decision support only: the multidisciplinary team decides.',
+      body: Case,
+      response: { 200: RecommendationResponse, 400: Problem, 413: Problem, 415: Problem, 500: Problem, 503: Problem }
+    }
+  }, async (request, reply) => {
+    const evaluator = app.knowledge.evaluator
+    if (evaluator === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    const started = process.hrtime.bigint()
+    const { body, violations } = await evaluator.evaluate(request.body)
+    const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
+    // Ids, codes, counts and timings only: never the case, never anything that identifies a patient.
+    request.log.info({
+      reqId: request.id,
+      evaluator: app.knowledge.evaluatorName,
+      rulesets: body.provenance.rulesets.map(({ id, version }) => `${id}@${version}`),
+      inScope: body.scope.inScope,
+      codes: [...new Set(body.recommendations.map((item) => item.code))],
+      recommendations: body.recommendations.length,
+      dataGaps: body.dataGaps.length,
+      warnings: body.warnings.map((warning) => warning.code),
+      evaluationMs: Math.round(evaluationMs * 1000) / 1000
+    }, 'case evaluated')
+    if (violations.length > 0) request.log.error({ reqId: request.id, violations }, 'safety invariant repaired')
+    return { requestId: request.id, ...body }
+  })
+}

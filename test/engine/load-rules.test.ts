@@ -1,0 +1,131 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { leafProblem, loadKnowledgeBase, parseRuleset, RuleLoadError, sha256 } from '../../src/engine/load-rules.js'
+import { rulesDir } from '../fixtures/engine.js'
+
+const references = JSON.parse(readFileSync(join(rulesDir, 'references.json'), 'utf8')) as { references: Array<{ ref: string }> }
+const referenceMap = new Map(references.references.map((reference) => [reference.ref, reference as never]))
+
+function rule (overrides: Record<string, unknown> = {}, params: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'test/a-rule',
+    priority: 10,
+    pass: 3,
+    scope: 'case',
+    conditions: { all: [{ fact: 'inScope', operator: 'equal', value: true }] },
+    event: {
+      type: 'recommendation',
+      params: { code: 'SYS-01', domain: 'systemic_therapy', strength: 'recommended', title: 'A title', detail: 'A detail.', evidence: ['R1'], ...params }
+    },
+    ...overrides
+  }
+}
+const ruleset = (rules: unknown[]): string => JSON.stringify({ id: 'test', version: '1.0.0', description: 'Test ruleset.', rules })
+const parse = (text: string): unknown => parseRuleset('test.json', text, referenceMap)
+
+t.test('the real rules load, each with a sha256 digest of its file', async (t) => {
+  const kb = loadKnowledgeBase(rulesDir)
+  t.ok(kb.rulesets.length >= 1)
+  for (const loaded of kb.rulesets) {
+    t.equal(loaded.digest, sha256(readFileSync(join(rulesDir, loaded.file))), loaded.file)
+  }
+  t.ok(kb.references.has('R1'))
+  t.strictSame(kb.referenceCatalogue.retired, ['R62'])
+})
+
+t.test('a valid ruleset parses', async (t) => {
+  t.match(parse(ruleset([rule()])), { id: 'test', version: '1.0.0', file: 'test.json', digest: /^sha256:/ })
+})
+
+const rejections: Array<[string, string, RegExp]> = [
+  ['not JSON', '{"id": ', /test\.json: not valid JSON/],
+  ['unknown top-level key', JSON.stringify({ id: 'test', version: '1.0.0', description: 'x', rules: [rule()], extra: 1 }), /test\.json/],
+  ['bad version', JSON.stringify({ id: 'test', version: 'one', description: 'x', rules: [rule()] }), /version/],
+  ['unknown fact', ruleset([rule({ conditions: { all: [{ fact: 'inscope', operator: 'equal', value: true }] } })]), /rule "test\/a-rule": unknown fact "inscope"/],
+  ['unknown operator', ruleset([rule({ conditions: { all: [{ fact: 'inScope', operator: 'isTrue', value: true }] } })]), /rule "test\/a-rule" at \/rules\/0/],
+  ['path is not supported', ruleset([rule({ conditions: { all: [{ fact: 'inScope', operator: 'equal', value: true, path: '$.x' }] } })]), /rule "test\/a-rule"/],
+  ['unknown option id', ruleset([rule({}, { options: [{ id: 'chemo' }] })]), /options\/0\/id/],
+  ['unknown reference', ruleset([rule({}, { evidence: ['R999'] })]), /unknown reference R999/],
+  ['retired reference', ruleset([rule({}, { evidence: ['R62'] })]), /unknown reference R62/],
+  ['value a fact never takes', ruleset([rule({ conditions: { all: [{ fact: 'her2Status', operator: 'equal', value: 'pos' }] } })]), /cannot be compared/],
+  ['null for a fact that is never missing', ruleset([rule({ conditions: { all: [{ fact: 'inScope', operator: 'equal', value: null }] } })]), /cannot be compared/],
+  ['in without a list', ruleset([rule({ conditions: { all: [{ fact: 'erStatus', operator: 'in', value: 'low' }] } })]), /needs a list of possible values/],
+  ['in with a list fact', ruleset([rule({ conditions: { all: [{ fact: 'priorAgents', operator: 'in', value: ['t_dxd'] }] } })]), /needs a list of possible values/],
+  ['contains on a scalar fact', ruleset([rule({ conditions: { all: [{ fact: 'erStatus', operator: 'contains', value: 'low' }] } })]), /needs a list fact/],
+  ['contains an unknown element', ruleset([rule({ conditions: { all: [{ fact: 'priorAgents', operator: 'contains', value: 'tdxd' }] } })]), /needs a list fact/],
+  ['numeric operator on a string fact', ruleset([rule({ conditions: { all: [{ fact: 'erStatus', operator: 'lessThan', value: 3 }] } })]), /needs a number fact/],
+  ['numeric operator with a string', ruleset([rule({ conditions: { all: [{ fact: 'ecog', operator: 'lessThan', value: '3' }] } })]), /needs a number fact/],
+  ['lesion fact in a case rule', ruleset([rule({ conditions: { all: [{ fact: 'lesionSins', operator: 'greaterThan', value: 12 }] } })]), /exists only for spine_lesion rules/],
+  ['pass-4 fact in pass 3', ruleset([rule({ conditions: { all: [{ fact: 'offeredTdxdOption', operator: 'equal', value: true }] } })]), /not known before pass 4/],
+  ['bad fact in an option condition', ruleset([rule({}, { options: [{ id: 'tdxd', when: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] } }] })]), /unknown fact "nope"/],
+  ['bad fact in a note condition', ruleset([rule({}, { notes: [{ when: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] }, text: 'x' }] })]), /unknown fact "nope"/],
+  ['targets on a lesion rule', ruleset([rule({ scope: 'spine_lesion' }, { targets: ['T1'] })]), /takes its lesion as target/],
+  ['onlyWhenAvoidedOptionProposed outside pass 2', ruleset([rule({}, { onlyWhenAvoidedOptionProposed: true })]), /for pass-2 safety filters/],
+  ['title of 140 characters', ruleset([rule({}, { title: 'x'.repeat(140) })]), /title/],
+  ['no evidence', ruleset([rule({}, { evidence: [] })]), /evidence/],
+  ['bad rule name', ruleset([rule({ name: 'NoSlash' })]), /must be "<ruleset>\/<kebab-case-name>"/]
+]
+
+for (const [what, text, message] of rejections) {
+  t.test(`rejects: ${what}`, async (t) => {
+    t.throws(() => parse(text), RuleLoadError)
+    t.throws(() => parse(text), { message })
+  })
+}
+
+t.test('leafProblem accepts nested all/any/not and fitting values', async (t) => {
+  t.equal(leafProblem({ fact: 'pregnant', operator: 'equal', value: null }, { pass: 1, scope: 'case' }), undefined)
+  t.equal(leafProblem({ fact: 'menopausalStatus', operator: 'in', value: ['unknown', null] }, { pass: 1, scope: 'case' }), undefined)
+  t.equal(leafProblem({ fact: 'firedCodes', operator: 'contains', value: 'CI-01' }, { pass: 3, scope: 'case' }), undefined)
+  t.equal(leafProblem({ fact: 'lesionBilskyRank', operator: 'greaterThanInclusive', value: 4 }, { pass: 3, scope: 'spine_lesion' }), undefined)
+  t.equal(leafProblem({ fact: 'ecog', operator: 'equal', value: 2 }, { pass: 3, scope: 'case' }), undefined)
+  t.match(leafProblem({ fact: 'ecog', operator: 'equal', value: [2] }, { pass: 3, scope: 'case' }), /cannot be compared/)
+  t.match(leafProblem({ fact: 'priorAgents', operator: 'equal', value: 't_dxd' }, { pass: 3, scope: 'case' }), /cannot be compared/)
+  t.match(leafProblem({ fact: 'brainPresent', operator: 'equal', value: 'yes' }, { pass: 3, scope: 'case' }), /cannot be compared/)
+})
+
+function withRulesDir (t: Parameters<Parameters<typeof t.test>[1]>[0], edit: (dir: string) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rules-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  cpSync(rulesDir, dir, { recursive: true })
+  edit(dir)
+  return dir
+}
+
+t.test('duplicate rule names across files stop loading, naming both files', async (t) => {
+  const dir = withRulesDir(t, (dir) => {
+    const first = JSON.parse(readFileSync(join(dir, 'classification.json'), 'utf8')) as { rules: Array<{ name: string }> }
+    writeFileSync(join(dir, 'zz-copy.json'), ruleset([rule({ name: first.rules[0]?.name })]))
+  })
+  t.throws(() => loadKnowledgeBase(dir), /zz-copy\.json: rule "classification\/[^"]+": duplicate rule name \(also in classification\.json\)/)
+})
+
+t.test('duplicate ruleset ids stop loading', async (t) => {
+  const dir = withRulesDir(t, (dir) => {
+    writeFileSync(join(dir, 'zz-copy.json'), JSON.stringify({ id: 'classification', version: '1.0.0', description: 'x', rules: [rule({ name: 'zz/unique' })] }))
+  })
+  t.throws(() => loadKnowledgeBase(dir), /duplicate ruleset id "classification"/)
+})
+
+t.test('duplicate references and an empty rules folder stop loading', async (t) => {
+  const duplicated = withRulesDir(t, (dir) => {
+    const file = JSON.parse(readFileSync(join(dir, 'references.json'), 'utf8')) as { references: unknown[] }
+    file.references.push(file.references[0])
+    writeFileSync(join(dir, 'references.json'), JSON.stringify(file))
+  })
+  t.throws(() => loadKnowledgeBase(duplicated), /references\.json: duplicate reference R1/)
+  const empty = mkdtempSync(join(tmpdir(), 'rules-'))
+  t.teardown(() => { rmSync(empty, { recursive: true, force: true }) })
+  cpSync(join(rulesDir, 'references.json'), join(empty, 'references.json'))
+  t.throws(() => loadKnowledgeBase(empty), /no ruleset files/)
+  t.equal(loadKnowledgeBase(rulesDir, ['classification.json']).rulesets.length, 1)
+})
+
+t.test('a broken file stops the whole app from starting', async (t) => {
+  const dir = withRulesDir(t, (dir) => { writeFileSync(join(dir, 'zz-broken.json'), ruleset([rule({ conditions: { all: [{ fact: 'x', operator: 'equal', value: 1 }] } })])) })
+  const { buildApp } = await import('../../src/app.js')
+  const { parseConfig } = await import('../../src/config.js')
+  await t.rejects(buildApp(parseConfig({ RULES_DIR: dir }), { logger: false }), /zz-broken\.json: rule "test\/a-rule": unknown fact "x"/)
+})
