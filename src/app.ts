@@ -57,11 +57,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.removeContentTypeParser('text/plain')
 
   app.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id)
+    reply.header('x-request-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({
-      reqId: request.id,
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
       status: reply.statusCode,

@@ -52,7 +52,7 @@ export function errorHandler (this: FastifyInstance, error: FastifyError, reques
   if (status < 500) {
     return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))
   }
-  request.log.error({ err: error, reqId: request.id }, 'unhandled error')
+  request.log.error({ err: error }, 'unhandled error')
   return sendProblem(reply, problem(500, 'An internal error occurred. It has been logged with the request id; nothing about it is returned here.', { instance }))
 }
 
@@ -62,7 +62,7 @@ export function notFoundHandler (this: FastifyInstance, request: FastifyRequest,
   const allowed = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
     .filter((method) => method !== request.method && this.hasRoute({ method, url: path }))
   if (allowed.length > 0) {
-    void reply.header('allow', allowed.join(', '))
+    reply.header('allow', allowed.join(', '))
     return sendProblem(reply, problem(405, `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}.`, { instance: path }))
   }
   return sendProblem(reply, problem(404, `No resource at ${path}. See /documentation for the API.`, { instance: path }))

@@ -27,7 +27,6 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
     const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
     // Ids, codes, counts and timings only: never the case, never anything that identifies a patient.
     request.log.info({
-      reqId: request.id,
       evaluator: app.knowledge.evaluatorName,
       rulesets: body.provenance.rulesets.map(({ id, version }) => `${id}@${version}`),
       inScope: body.scope.inScope,
@@ -37,7 +36,7 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       warnings: body.warnings.map((warning) => warning.code),
       evaluationMs: Math.round(evaluationMs * 1000) / 1000
     }, 'case evaluated')
-    if (violations.length > 0) request.log.error({ reqId: request.id, violations }, 'safety invariant repaired')
+    if (violations.length > 0) request.log.error({ violations }, 'safety invariant repaired')
     return { requestId: request.id, ...body }
   })
 }

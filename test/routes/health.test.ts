@@ -21,8 +21,8 @@ t.test('ready lists every ruleset with version and digest', async (t) => {
 })
 
 t.test('every knowledge endpoint is 503 until the rules are loaded, then 200', async (t) => {
-  let resolve!: (kb: PreparedKnowledgeBase) => void
-  const pending = new Promise<PreparedKnowledgeBase>((resolve_) => { resolve = resolve_ })
+  let loaded!: (kb: PreparedKnowledgeBase) => void
+  const pending = new Promise<PreparedKnowledgeBase>((resolve) => { loaded = resolve })
   const app = await buildTestApp(t, { knowledgeBase: pending })
   for (const [method, url] of [['GET', '/health/ready'], ['GET', '/v1/rulesets'], ['GET', '/v1/references'], ['POST', '/v1/recommendations']] as const) {
     const response = await app.inject({ method, url, ...(method === 'POST' ? { payload: { patient: {} } } : {}) })
@@ -34,7 +34,7 @@ t.test('every knowledge endpoint is 503 until the rules are loaded, then 200', a
     t.match(response.headers['content-type'], /problem\+json/)
   }
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'live while not ready')
-  resolve(knowledgeBase)
+  loaded(knowledgeBase)
   await pending
   t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
 })
