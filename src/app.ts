@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import type { PreparedKnowledgeBase } from './engine/evaluators.js'
 import { errorHandler, notFoundHandler } from './errors.js'
@@ -9,6 +8,8 @@ import swagger from './plugins/swagger.js'
 import healthRoutes from './routes/health.js'
 import knowledgeRoutes from './routes/knowledge.js'
 import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations.js'
+import { RecommendationResponse } from './schemas/recommendation.js'
+import { createSerializerCompiler } from './schemas/serialization.js'
 import { zodValidatorCompiler } from './schemas/validation.js'
 
 /**
@@ -50,7 +51,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   app.setValidatorCompiler(zodValidatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
+  app.setSerializerCompiler(createSerializerCompiler(new Set([RecommendationResponse])))
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   // JSON only: a text/plain body is a 415, not a string that fails validation.

@@ -1,5 +1,5 @@
 import type { Condition, LeafCondition, OperatorName, TopLevelCondition } from '../schemas/rule-file.js'
-import type { FactValue, Facts } from './fact-catalogue.js'
+import { FACT_SLOTS, type FactFrame, type FactValue } from './fact-catalogue.js'
 
 /**
  * The condition language of the rulesets, compiled to plain predicates, with the exact semantics of
@@ -27,15 +27,22 @@ export const OPERATOR_IMPLEMENTATIONS: Readonly<Record<OperatorName, Comparison>
   greaterThanInclusive: (a, b) => isNumeric(a) && (a as number) >= (b as number)
 }
 
-export type Predicate = (facts: Facts) => boolean
+export type Predicate = (frame: FactFrame) => boolean
 
 export class UndefinedFactError extends Error {
   override name = 'UndefinedFactError'
 }
 
+/** The slot of a catalogue fact; the loader has already rejected any other name. */
+export function slotOf (name: string): number {
+  const slot = FACT_SLOTS.get(name)
+  if (slot === undefined) throw new UndefinedFactError(`Unknown fact: ${name}`)
+  return slot
+}
+
 /** Like json-rules-engine with allowUndefinedFacts: false, a fact that was never supplied is an error. */
-export function factValue (facts: Facts, name: string): FactValue {
-  const value = facts[name]
+export function factValue (frame: FactFrame, slot: number, name: string): FactValue {
+  const value = frame[slot]
   if (value === undefined) throw new UndefinedFactError(`Undefined fact: ${name}`)
   return value
 }
@@ -43,58 +50,27 @@ export function factValue (facts: Facts, name: string): FactValue {
 function compileLeaf (leaf: LeafCondition): Predicate {
   const compare = OPERATOR_IMPLEMENTATIONS[leaf.operator]
   const { fact, value } = leaf
-  return (facts) => compare(factValue(facts, fact), value)
+  const slot = slotOf(fact)
+  return (frame) => compare(factValue(frame, slot, fact), value)
 }
 
 /** Compiles a condition tree once into a closure; `all`/`any` short-circuit (conditions are pure). */
 export function compileCondition (condition: Condition | TopLevelCondition): Predicate {
   if ('all' in condition) {
     const parts = condition.all.map(compileCondition)
-    return (facts) => parts.every((part) => part(facts))
+    return (frame) => parts.every((part) => part(frame))
   }
   if ('any' in condition) {
     const parts = condition.any.map(compileCondition)
-    return (facts) => parts.some((part) => part(facts))
+    return (frame) => parts.some((part) => part(frame))
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not)
-    return (facts) => !inner(facts)
+    return (frame) => !inner(frame)
   }
   return compileLeaf(condition)
 }
 
-/** A condition tree with every node's outcome, shaped like json-rules-engine's RuleResult.conditions. */
-export type TraceNode =
-  | { fact: string, operator: string, value: unknown, factResult: unknown, result: boolean }
-  | { all: TraceNode[], result: boolean }
-  | { any: TraceNode[], result: boolean }
-  | { not: TraceNode, result: boolean }
-
-/** Evaluates every node (no short-circuit), as json-rules-engine does within one priority level. */
-export function traceCondition (condition: Condition | TopLevelCondition, facts: Facts): TraceNode {
-  if ('all' in condition) {
-    const all = condition.all.map((child) => traceCondition(child, facts))
-    return { all, result: all.every((node) => node.result) }
-  }
-  if ('any' in condition) {
-    const any = condition.any.map((child) => traceCondition(child, facts))
-    return { any, result: any.some((node) => node.result) }
-  }
-  if ('not' in condition) {
-    const not = traceCondition(condition.not, facts)
-    return { not, result: !not.result }
-  }
-  const factResult = factValue(facts, condition.fact)
-  return {
-    fact: condition.fact,
-    operator: condition.operator,
-    value: condition.value,
-    factResult,
-    result: OPERATOR_IMPLEMENTATIONS[condition.operator](factResult, condition.value)
-  }
-}
-
-/** One condition that made a rule fire; `value`/`actual` are absent when null (missing data). */
 export interface BecauseItem { fact: string, operator: string, value?: unknown, actual?: unknown }
 
 /** The shape both evaluators' traces share; json-rules-engine omits `result` on the root node. */
@@ -131,4 +107,41 @@ export function becauseFromTrace (node: TraceLike, expected = true): BecauseItem
     ...(node.value === null ? {} : { value: node.value }),
     ...(node.factResult === null ? {} : { actual: node.factResult })
   }]
+}
+
+export type Explainer = (frame: FactFrame, expected: boolean) => BecauseItem[]
+
+/**
+ * Compiles a condition into a closure that yields the same `because` items as becauseFromTrace
+ * would from json-rules-engine's trace, without building the trace: only fired rules are
+ * explained, and only the branches that decided the outcome are walked.
+ */
+export function compileExplainer (condition: Condition | TopLevelCondition): Explainer {
+  if ('all' in condition || 'any' in condition) {
+    const isAll = 'all' in condition
+    const children = (isAll ? condition.all : condition.any).map((child) => ({ test: compileCondition(child), explain: compileExplainer(child) }))
+    // Under `all` every child agrees with a true outcome; under `any` with a false one. Otherwise
+    // only the children whose own result equals the expected outcome explain it.
+    const everyChildCounts = isAll
+    return (frame, expected) => children
+      .filter((child) => expected === everyChildCounts || child.test(frame) === expected)
+      .flatMap((child) => child.explain(frame, expected))
+  }
+  if ('not' in condition) {
+    const inner = compileExplainer(condition.not)
+    return (frame, expected) => inner(frame, !expected)
+  }
+  const compare = OPERATOR_IMPLEMENTATIONS[condition.operator]
+  const { fact, operator, value } = condition
+  const slot = slotOf(fact)
+  return (frame, expected) => {
+    const actual = factValue(frame, slot, fact)
+    if (compare(actual, value) !== expected) return []
+    return [{
+      fact,
+      operator: expected ? operator : `not:${operator}`,
+      ...(value === null ? {} : { value }),
+      ...(actual === null ? {} : { actual })
+    }]
+  }
 }

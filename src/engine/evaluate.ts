@@ -2,14 +2,13 @@ import { utcToday, type Case } from '../schemas/case.js'
 import { DOMAINS, STRENGTHS, type OptionId } from '../schemas/common.js'
 import type { Recommendation, RecommendationResponse } from '../schemas/recommendation.js'
 import { inputDigest } from './canonical-json.js'
-import { evidenceOf } from './catalogue.js'
 import { dataGaps } from './data-gaps.js'
-import type { Facts } from './fact-catalogue.js'
+import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
-import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type RuleOutcome, type RuleRunner, type Scope } from './evaluators.js'
+import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type RuleOutcome, type RuleRunner } from './evaluators.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import {
-  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, OPTION_LABELS, SYSTEMIC_OPTIONS,
+  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, SYSTEMIC_OPTIONS,
   TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
 } from './options.js'
 
@@ -80,18 +79,19 @@ export class Evaluator {
     const evaluationDate = input.context?.evaluationDate ?? utcToday(now)
     const derived = deriveFacts(input, evaluationDate)
     const facts = derived.facts
+    // One frame per evaluation, filled as the passes learn more (never shared between requests).
+    const frame = writeFacts(newFactFrame(), facts)
 
-    const early = [...await this.runPass(1, derived, facts), ...await this.runPass(2, derived, facts)]
+    const early = [...await this.runPass(1, derived, frame), ...await this.runPass(2, derived, frame)]
     const forbidden = avoidedIds(early.filter((item) => item.pass === 2))
     // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
     if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
-    const pass3Facts: Facts = {
-      ...facts,
+    writeFacts(frame, {
       firedCodes: early.map((item) => item.code),
       forbiddenOptions: [...forbidden],
       her2TherapyForbidden: hasAny(forbidden, HER2_ANTIBODY_ADC_OPTIONS) && forbidden.has('trastuzumab_monotherapy')
-    }
-    const proposed = await this.runPass(3, derived, pass3Facts)
+    })
+    const proposed = await this.runPass(3, derived, frame)
     const proposedIds = offeredIds(proposed)
     const throughPass3 = filterForbidden([
       ...early.filter((item) => !item.onlyWhenAvoidedOptionProposed || hasAny(proposedIds, avoidedIds([item]))),
@@ -99,8 +99,7 @@ export class Evaluator {
     ], forbidden)
 
     const offered = offeredIds(throughPass3)
-    const pass4Facts: Facts = {
-      ...pass3Facts,
+    writeFacts(frame, {
       firedCodes: throughPass3.map((item) => item.code),
       offeredOptions: [...offered],
       offeredSystemicOption: hasAny(offered, SYSTEMIC_OPTIONS),
@@ -110,8 +109,8 @@ export class Evaluator {
       offeredCapecitabineOption: hasAny(offered, CAPECITABINE_OPTIONS),
       offeredTdm1OrTkiOption: hasAny(offered, TDM1_OR_TKI_OPTIONS),
       offeredCnsActiveOption: hasAny(offered, CNS_ACTIVE_OPTIONS)
-    }
-    const all = filterForbidden([...throughPass3, ...await this.runPass(4, derived, pass4Facts)], forbidden)
+    })
+    const all = filterForbidden([...throughPass3, ...await this.runPass(4, derived, frame)], forbidden)
     const { items, violations } = enforceSafetyInvariants(all.map(toRecommendation), facts)
     items.sort(compareRecommendations)
 
@@ -137,59 +136,55 @@ export class Evaluator {
     return { body, violations }
   }
 
-  private async runPass (pass: Pass, derived: DerivedCase, facts: Facts): Promise<Item[]> {
-    const items = (await this.runScope(pass, 'case', facts)).map((outcome) => this.toItem(outcome, facts))
-    for (const lesion of derived.spineLesions) {
-      const outcomes = await this.runScope(pass, 'spine_lesion', { ...facts, ...lesion.facts })
-      items.push(...outcomes.map((outcome) => this.toItem(outcome, facts, lesion.target)))
+  private async runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Promise<Item[]> {
+    const items: Item[] = []
+    const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
+    if (caseRules !== undefined) {
+      for (const outcome of await this.run(caseRules, frame)) items.push(this.toItem(outcome, derived.facts))
     }
-    for (const lesion of derived.boneLesions) {
-      const outcomes = await this.runScope(pass, 'bone_lesion', { ...facts, ...lesion.facts })
-      items.push(...outcomes.map((outcome) => this.toItem(outcome, facts, lesion.target)))
+    for (const [scope, lesions] of [['spine_lesion', derived.spineLesions], ['bone_lesion', derived.boneLesions]] as const) {
+      const rules = this.kb.groups.get(groupKey(pass, scope))
+      if (rules === undefined) continue
+      for (const lesion of lesions) {
+        // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
+        writeFacts(frame, lesion.facts)
+        for (const outcome of await this.run(rules, frame)) items.push(this.toItem(outcome, derived.facts, lesion.target))
+      }
     }
     return items
   }
 
-  private async runScope (pass: Pass, scope: Scope, facts: Facts): Promise<RuleOutcome[]> {
-    const rules = this.kb.groups.get(groupKey(pass, scope))
-    return rules === undefined ? [] : await this.run(rules, facts)
-  }
-
-  private toItem (outcome: RuleOutcome, facts: Facts, lesionTarget?: string): Item {
-    const { definition, ruleset } = outcome.prepared
+  private toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Item {
+    const { definition, view } = outcome.prepared
     const params = definition.event.params
-    const seen = new Set<OptionId>()
-    const options = (params.options ?? []).filter((option, i) => {
+    const options: typeof view.options[number][] = []
+    view.options.forEach((option, i) => {
       // Several entries may describe one option under exclusive conditions; the first that holds wins.
-      if (outcome.optionHolds[i] !== true || seen.has(option.id)) return false
-      seen.add(option.id)
-      return true
-    }).map((option) => ({
-      id: option.id,
-      label: option.label ?? OPTION_LABELS[option.id],
-      ...(option.strength === undefined ? {} : { strength: option.strength }),
-      ...(option.detail === undefined ? {} : { detail: option.detail })
-    }))
-    const notes = (params.notes ?? []).filter((_, i) => outcome.noteHolds[i] === true).map((note) => note.text)
+      if (outcome.optionHolds[i] === true && !options.some((kept) => kept.id === option.id)) options.push(option)
+    })
+    let detail = params.detail
+    params.notes?.forEach((note, i) => { if (outcome.noteHolds[i] === true) detail += ` ${note.text}` })
     const targets = lesionTarget !== undefined
       ? [lesionTarget]
       : params.targets ?? (params.targetsFact === undefined ? undefined : [...facts[params.targetsFact] as string[]])
-    return {
+    const item: Item = {
       code: params.code,
       domain: params.domain,
       strength: params.strength,
       title: params.title,
-      detail: [params.detail, ...notes].join(' '),
-      ...(options.length === 0 ? {} : { options }),
-      ...(targets === undefined || targets.length === 0 ? {} : { targets }),
-      ...(params.schedule === undefined ? {} : { schedule: params.schedule }),
-      evidence: params.evidence.map((ref) => evidenceOf(this.kb, ref)),
-      rule: { id: definition.name, ruleset: ruleset.id, rulesetVersion: ruleset.version },
+      detail,
+      evidence: view.evidence,
+      rule: view.rule,
       because: outcome.because,
       pass: definition.pass,
       onlyWhenAvoidedOptionProposed: params.onlyWhenAvoidedOptionProposed === true,
       warning: params.warning
     }
+    // Optional members only when present: responses carry no empty arrays for them and no null.
+    if (options.length > 0) item.options = options
+    if (targets !== undefined && targets.length > 0) item.targets = targets
+    if (params.schedule !== undefined) item.schedule = params.schedule
+    return item
   }
 }
 

@@ -1,27 +1,41 @@
 import { Engine } from 'json-rules-engine'
+import type { OptionId } from '../schemas/common.js'
+import type { Recommendation } from '../schemas/recommendation.js'
 import type { RuleDefinition } from '../schemas/rule-file.js'
-import { becauseFromTrace, compileCondition, traceCondition, type BecauseItem, type Predicate, type TraceLike } from './conditions.js'
-import type { Facts } from './fact-catalogue.js'
+import { evidenceOf } from './catalogue.js'
+import { becauseFromTrace, compileCondition, compileExplainer, type BecauseItem, type Explainer, type Predicate, type TraceLike } from './conditions.js'
+import { frameToRecord, type FactFrame } from './fact-catalogue.js'
 import type { KnowledgeBase, LoadedRuleset } from './load-rules.js'
+import { OPTION_LABELS } from './options.js'
 
 /**
  * Two interchangeable ways to decide which rules fire:
  * - `reference`: json-rules-engine itself, a fresh Engine per run (its run state lives on the
  *   instance, so a shared engine could skip rules under concurrent requests);
- * - `compiled`: every condition compiled once at startup into closures (conditions.ts).
+ * - `compiled`: every condition compiled once at startup into closures over a fact frame
+ *   (conditions.ts), the way ajv compiles a JSON Schema.
  * Both return the same outcomes; the differential test holds them to it.
  */
 
 export type EvaluatorName = 'compiled' | 'reference'
 export const EVALUATOR_NAMES: readonly EvaluatorName[] = ['compiled', 'reference']
 
+type ResponseOption = NonNullable<Recommendation['options']>[number]
+
 export interface PreparedRule {
   definition: RuleDefinition
   ruleset: LoadedRuleset
   test: Predicate
+  explain: Explainer
   /** One per option: undefined when the option is unconditional. */
   optionTests: Array<Predicate | undefined>
   noteTests: Predicate[]
+  /** What every recommendation of this rule shares, built once (frozen: items share them). */
+  view: {
+    options: readonly ResponseOption[]
+    evidence: Recommendation['evidence']
+    rule: Recommendation['rule']
+  }
 }
 
 export interface RuleOutcome {
@@ -42,6 +56,15 @@ export interface PreparedKnowledgeBase extends KnowledgeBase {
 
 export const groupKey = (pass: Pass, scope: Scope): string => `${pass}:${scope}`
 
+function responseOption (option: NonNullable<RuleDefinition['event']['params']['options']>[number]): ResponseOption {
+  return Object.freeze({
+    id: option.id as OptionId,
+    label: option.label ?? OPTION_LABELS[option.id],
+    ...(option.strength === undefined ? {} : { strength: option.strength }),
+    ...(option.detail === undefined ? {} : { detail: option.detail })
+  })
+}
+
 /** Compiles every rule's predicates and groups the rules by pass and scope (done once, at startup). */
 export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase {
   const groups = new Map<string, PreparedRule[]>()
@@ -52,8 +75,14 @@ export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase 
         definition,
         ruleset,
         test: compileCondition(definition.conditions),
+        explain: compileExplainer(definition.conditions),
         optionTests: (params.options ?? []).map((option) => (option.when === undefined ? undefined : compileCondition(option.when))),
-        noteTests: (params.notes ?? []).map((note) => compileCondition(note.when))
+        noteTests: (params.notes ?? []).map((note) => compileCondition(note.when)),
+        view: Object.freeze({
+          options: Object.freeze((params.options ?? []).map(responseOption)),
+          evidence: Object.freeze(params.evidence.map((ref) => Object.freeze(evidenceOf(kb, ref)))) as Recommendation['evidence'],
+          rule: Object.freeze({ id: definition.name, ruleset: ruleset.id, rulesetVersion: ruleset.version })
+        })
       }
       const key = groupKey(definition.pass, definition.scope)
       groups.set(key, [...(groups.get(key) ?? []), prepared])
@@ -64,16 +93,16 @@ export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase 
   return Object.freeze({ ...kb, groups })
 }
 
-export function runCompiled (rules: readonly PreparedRule[], facts: Facts): RuleOutcome[] {
+export function runCompiled (rules: readonly PreparedRule[], frame: FactFrame): RuleOutcome[] {
   const outcomes: RuleOutcome[] = []
   for (const prepared of rules) {
-    if (!prepared.test(facts)) continue
+    if (!prepared.test(frame)) continue
     outcomes.push({
       prepared,
-      // Only fired rules are traced: the trace evaluates every node, as json-rules-engine does.
-      because: becauseFromTrace(traceCondition(prepared.definition.conditions, facts)),
-      optionHolds: prepared.optionTests.map((test) => test === undefined || test(facts)),
-      noteHolds: prepared.noteTests.map((test) => test(facts))
+      // Only fired rules are explained (the same items json-rules-engine's trace gives).
+      because: prepared.explain(frame, true),
+      optionHolds: prepared.optionTests.map((test) => test === undefined || test(frame)),
+      noteHolds: prepared.noteTests.map((test) => test(frame))
     })
   }
   return outcomes
@@ -87,7 +116,8 @@ const NOTE_SUFFIX = '#note-'
  * run (`<name>#option-<i>`), so that every condition the knowledge base holds is decided by the
  * engine itself.
  */
-export async function runReference (rules: readonly PreparedRule[], facts: Facts): Promise<RuleOutcome[]> {
+export async function runReference (rules: readonly PreparedRule[], frame: FactFrame): Promise<RuleOutcome[]> {
+  const facts = frameToRecord(frame)
   const engine = new Engine([], { allowUndefinedFacts: false })
   for (const prepared of rules) {
     const { name, priority, conditions, event } = prepared.definition
@@ -99,7 +129,7 @@ export async function runReference (rules: readonly PreparedRule[], facts: Facts
       engine.addRule({ name: `${name}${NOTE_SUFFIX}${i}`, priority, conditions: note.when, event: { type: 'note' } })
     })
   }
-  const { results } = await engine.run({ ...facts })
+  const { results } = await engine.run(facts)
   const passed = new Map(results.map((result) => [result.name as string, result]))
   const outcomes: RuleOutcome[] = []
   for (const prepared of rules) {
@@ -116,6 +146,6 @@ export async function runReference (rules: readonly PreparedRule[], facts: Facts
   return outcomes
 }
 
-export type RuleRunner = (rules: readonly PreparedRule[], facts: Facts) => RuleOutcome[] | Promise<RuleOutcome[]>
+export type RuleRunner = (rules: readonly PreparedRule[], frame: FactFrame) => RuleOutcome[] | Promise<RuleOutcome[]>
 
 export const RUNNERS: Readonly<Record<EvaluatorName, RuleRunner>> = { compiled: runCompiled, reference: runReference }

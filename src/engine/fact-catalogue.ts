@@ -160,6 +160,32 @@ export type Pass3FactName = FactsWhere<{ pass: 3 }>
 export type Pass4FactName = FactsWhere<{ pass: 4 }>
 export type CaseFactName = Exclude<FactName, SpineLesionFactName | BoneLesionFactName | Pass3FactName | Pass4FactName>
 
+/**
+ * The compiled evaluator keeps facts in a frame: one array slot per catalogue fact, so that a
+ * compiled condition reads `frame[slot]` instead of looking a name up in an object. Slots a pass or
+ * scope does not supply stay undefined (reading one is an error, as in json-rules-engine).
+ */
+export const FACT_NAMES = Object.keys(FACTS) as FactName[]
+export const FACT_SLOTS: ReadonlyMap<string, number> = new Map(FACT_NAMES.map((name, slot) => [name, slot]))
+export type FactFrame = Array<FactValue | undefined>
+
+export function newFactFrame (): FactFrame {
+  return new Array<FactValue | undefined>(FACT_NAMES.length).fill(undefined)
+}
+
+/** Writes named facts into their slots (names outside the catalogue are a programming error). */
+export function writeFacts (frame: FactFrame, facts: Readonly<Record<string, FactValue>>): FactFrame {
+  for (const name in facts) frame[FACT_SLOTS.get(name) as number] = facts[name]
+  return frame
+}
+
+/** The supplied facts of a frame as a plain object (what json-rules-engine is given). */
+export function frameToRecord (frame: FactFrame): Record<string, FactValue> {
+  const record: Record<string, FactValue> = {}
+  frame.forEach((value, slot) => { if (value !== undefined) record[FACT_NAMES[slot] as string] = value })
+  return record
+}
+
 export function factSpec (name: string): FactSpec | undefined {
   return Object.hasOwn(FACTS, name) ? (FACTS as Record<string, FactSpec>)[name] : undefined
 }

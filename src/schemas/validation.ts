@@ -28,12 +28,15 @@ export function clinicalMessage (issue: z.core.$ZodRawIssue): string | undefined
       if (issue.expected === 'array') return 'must be a JSON array'
       return `must be a ${issue.expected === 'number' ? 'number' : issue.expected}, not ${issue.input === null ? 'null' : typeof issue.input}`
     case 'invalid_value':
+      // zod 4 reports a missing enum or literal field as invalid_value (not invalid_type).
+      if (issue.input === undefined) return 'is required'
       return `must be one of: ${describeValue(issue.values)}`
     case 'too_small':
       return limit(issue.origin, issue.minimum as number, issue.inclusive, 'min')
     case 'too_big':
       return limit(issue.origin, issue.maximum as number, issue.inclusive, 'max')
     case 'invalid_union':
+      if (issue.input === undefined) return 'is required'
       return 'is not one of the allowed values or shapes'
     case 'unrecognized_keys':
       return 'is not a field of this object'

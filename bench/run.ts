@@ -1,0 +1,141 @@
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { Evaluator } from '../src/engine/evaluate.js'
+import { prepareKnowledgeBase, type EvaluatorName } from '../src/engine/evaluators.js'
+import { loadKnowledgeBase } from '../src/engine/load-rules.js'
+import { Case } from '../src/schemas/case.js'
+import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
+import { benchCase, caseWithLesions } from './cases.js'
+
+/**
+ * `npm run bench`: numbers, not pass/fail.
+ *  1. HTTP: the production server (built, `node dist/server.js`, default configuration) and a bare
+ *     Fastify baseline, each in its own process, loaded alternately with autocannon (ROUNDS rounds
+ *     of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
+ *     peak RSS, and the service/baseline ratio.
+ *  2. In-process: microseconds per evaluation for both evaluators, and how they grow with lesions.
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50).
+ */
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const DURATION = Number(process.env.BENCH_DURATION ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const SERVICE_PORT = 3901
+const BASELINE_PORT = 3902
+const MIX = Array.from({ length: 24 }, (_, i) => benchCase(i))
+
+interface Target { name: string, port: number, child: ChildProcess }
+interface Round { requestsPerSecond: number, p50: number, p99: number, non2xx: number, errors: number }
+
+async function waitForHttp (port: number, path: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: path === '/health/ready' ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body: path === '/health/ready' ? undefined : '{}' })
+      if (response.status < 500) return
+    } catch { /* not up yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`nothing answers on port ${port}`)
+}
+
+/** Peak resident set size (VmHWM) of a process, in MiB. */
+function peakRssMiB (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return Math.round(kib / 1024)
+}
+
+async function load (port: number, duration: number): Promise<Round> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration,
+    requests: MIX.map((body) => ({ method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
+  })
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
+}
+
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
+const fixed = (value: number, digits = 1): string => value.toFixed(digits)
+
+async function httpBench (): Promise<void> {
+  process.stdout.write('building dist/ …\n')
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
+  const evaluator = new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION })
+  const sample = { requestId: 'baseline', ...(await evaluator.evaluate(Case.parse(MIX[3]))).body }
+  const responseFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'response.json')
+  writeFileSync(responseFile, JSON.stringify(sample))
+
+  const service: Target = {
+    name: 'service',
+    port: SERVICE_PORT,
+    child: spawn(process.execPath, ['dist/server.js'], { cwd: root, env: { ...process.env, PORT: String(SERVICE_PORT), HOST: '127.0.0.1' }, stdio: 'ignore' })
+  }
+  const baseline: Target = {
+    name: 'baseline',
+    port: BASELINE_PORT,
+    child: fork(join(root, 'bench/baseline-server.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: String(BASELINE_PORT), BASELINE_RESPONSE: responseFile }, stdio: 'ignore' })
+  }
+  try {
+    await waitForHttp(SERVICE_PORT, '/health/ready')
+    await waitForHttp(BASELINE_PORT, '/v1/recommendations')
+    process.stdout.write(`response size: service ~${JSON.stringify(sample).length} B; request bodies ${Math.min(...MIX.map((c) => JSON.stringify(c).length))}–${Math.max(...MIX.map((c) => JSON.stringify(c).length))} B\n`)
+    process.stdout.write('warming up both (3 s each) …\n')
+    await load(SERVICE_PORT, 3)
+    await load(BASELINE_PORT, 3)
+    const rounds: Record<string, Round[]> = { service: [], baseline: [] }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of round % 2 === 1 ? [service, baseline] : [baseline, service]) {
+        const result = await load(target.port, DURATION)
+        rounds[target.name]?.push(result)
+        process.stdout.write(`round ${round} ${target.name.padEnd(8)} ${fixed(result.requestsPerSecond, 0).padStart(6)} req/s  p50 ${fixed(result.p50)} ms  p99 ${fixed(result.p99)} ms  non-2xx ${result.non2xx}  errors ${result.errors}\n`)
+      }
+    }
+    const summary = (target: Target): { rps: number, p50: number, p99: number, rss: number } => {
+      const results = rounds[target.name] as Round[]
+      return { rps: mean(results.map((r) => r.requestsPerSecond)), p50: mean(results.map((r) => r.p50)), p99: mean(results.map((r) => r.p99)), rss: peakRssMiB(target.child.pid as number) }
+    }
+    const s = summary(service)
+    const b = summary(baseline)
+    process.stdout.write(`\n| target | req/s | p50 ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|\n`)
+    process.stdout.write(`| service | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.rss} |\n| baseline | ${fixed(b.rps, 0)} | ${fixed(b.p50)} | ${fixed(b.p99)} | ${b.rss} |\n`)
+    process.stdout.write(`\nservice / baseline throughput: ${fixed(100 * s.rps / b.rps)} %  (target ≥ 40 %); service p99 ${fixed(s.p99)} ms (target ≤ 20 ms) at ${CONNECTIONS} connections\n\n`)
+  } finally {
+    service.child.kill('SIGTERM')
+    baseline.child.kill('SIGTERM')
+  }
+}
+
+async function microseconds (evaluator: Evaluator, cases: Case[], iterations: number): Promise<number> {
+  for (let i = 0; i < Math.min(iterations, 200); i++) await evaluator.evaluate(cases[i % cases.length] as Case)
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < iterations; i++) await evaluator.evaluate(cases[i % cases.length] as Case)
+  return Number(process.hrtime.bigint() - started) / 1e3 / iterations
+}
+
+async function inProcessBench (): Promise<void> {
+  const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
+  const evaluators = Object.fromEntries((['compiled', 'reference'] as EvaluatorName[]).map((name) =>
+    [name, new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: name })])) as Record<EvaluatorName, Evaluator>
+  const mix = MIX.map((c) => Case.parse(c))
+  process.stdout.write('in-process evaluation (no HTTP, no validation, no serialisation), µs per case, mix of 24 cases:\n')
+  const compiled = await microseconds(evaluators.compiled, mix, 20000)
+  const reference = await microseconds(evaluators.reference, mix, 1000)
+  process.stdout.write(`  compiled ${fixed(compiled)} µs   reference (json-rules-engine) ${fixed(reference)} µs   speed-up ×${fixed(reference / compiled)}\n\n`)
+  process.stdout.write('growth with the number of spine lesions (same case otherwise), µs per case:\n| lesions | compiled | reference |\n|---|---|---|\n')
+  for (const n of [0, 1, 2, 3, 6, 12, 24, 40]) {
+    const single = [Case.parse(caseWithLesions(n))]
+    process.stdout.write(`| ${n} | ${fixed(await microseconds(evaluators.compiled, single, 5000))} | ${fixed(await microseconds(evaluators.reference, single, 300))} |\n`)
+  }
+  process.stdout.write('\n')
+}
+
+const only = process.argv[2]
+if (only !== 'http') await inProcessBench()
+if (only !== 'micro') await httpBench()
