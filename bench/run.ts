@@ -67,7 +67,7 @@ async function httpBench (): Promise<void> {
   process.stdout.write('building dist/ …\n')
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
   const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
-  const evaluator = new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION })
+  const evaluator = new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: 'compiled' })
   const sample = { requestId: 'baseline', ...(await evaluator.evaluate(Case.parse(MIX[3]))).body }
   const responseFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'response.json')
   writeFileSync(responseFile, JSON.stringify(sample))
@@ -103,7 +103,7 @@ async function httpBench (): Promise<void> {
     }
     const s = summary(service)
     const b = summary(baseline)
-    process.stdout.write(`\n| target | req/s | p50 ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|\n`)
+    process.stdout.write('\n| target | req/s | p50 ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|\n')
     process.stdout.write(`| service | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.rss} |\n| baseline | ${fixed(b.rps, 0)} | ${fixed(b.p50)} | ${fixed(b.p99)} | ${b.rss} |\n`)
     process.stdout.write(`\nservice / baseline throughput: ${fixed(100 * s.rps / b.rps)} %  (target ≥ 40 %); service p99 ${fixed(s.p99)} ms (target ≤ 20 ms) at ${CONNECTIONS} connections\n\n`)
   } finally {

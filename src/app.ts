@@ -37,10 +37,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: options.logger ?? {
       level: config.logLevel,
       // Never log bodies or credentials, whatever a plugin tries to log.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'body', 'case'], censor: '[redacted]' },
-      serializers: {
-        req: (request) => ({ method: request.method, path: request.url.split('?')[0], reqId: request.id })
-      }
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'body', 'case'], censor: '[redacted]' }
     },
     // One line per request of our own (onResponse below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

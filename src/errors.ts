@@ -33,6 +33,7 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, detail: s
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'The Content-Length header does not match the body.', type: 'invalid-request' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The request body is empty; send a JSON case.', type: 'invalid-json' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is larger than the 1 MiB limit.', type: 'payload-too-large' },
+  // Fastify wraps JSON.parse errors in this code; Node's own message quotes the body, so it is never used.
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: 'The request body is not valid JSON.', type: 'invalid-json' }
 }
 
@@ -44,10 +45,6 @@ export function errorHandler (this: FastifyInstance, error: FastifyError, reques
   }
   const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
   if (known !== undefined) return sendProblem(reply, problem(known.status, known.detail, { instance }, known.type))
-  // JSON syntax errors come from the body parser with status 400 and Node's message, which quotes the body.
-  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code === undefined)) {
-    return sendProblem(reply, problem(400, 'The request body is not valid JSON.', { instance }, 'invalid-json'))
-  }
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
   if (status < 500) {
     return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))

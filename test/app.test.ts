@@ -142,3 +142,8 @@ t.test('the default logger is built from the configured level', async (t) => {
   t.equal(app.log.level, 'silent')
   t.equal(app.log.level, app.log.level)
 })
+
+t.test('a problem for a status Node has no name for is titled Error', async (t) => {
+  const { problem } = await import('../src/errors.js')
+  t.match(problem(499, 'client closed'), { type: 'about:blank', title: 'Error', status: 499, detail: 'client closed' })
+})

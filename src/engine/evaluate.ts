@@ -31,7 +31,7 @@ export const DISCLAIMER = 'Decision support for clinicians, not a substitute for
 export interface ServiceInfo { name: string, version: string }
 export interface EvaluateOptions {
   service: ServiceInfo
-  evaluator?: EvaluatorName
+  evaluator: EvaluatorName
   /** The clock: evaluatedAt, and evaluationDate when the case has none. */
   now?: Date
   engineVersion: string
@@ -54,15 +54,12 @@ interface Item extends Recommendation {
 const isOffered = (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean =>
   (option.strength ?? item.strength) !== 'avoid'
 
-function offeredIds (items: readonly Recommendation[]): Set<OptionId> {
+/** The option ids the items offer (effective strength not avoid), or those they mark avoid. */
+function optionIds (items: readonly Recommendation[], wanted: 'offered' | 'avoided'): Set<OptionId> {
   const ids = new Set<OptionId>()
-  for (const item of items) for (const option of item.options ?? []) if (isOffered(item, option)) ids.add(option.id)
-  return ids
-}
-
-function avoidedIds (items: readonly Recommendation[]): Set<OptionId> {
-  const ids = new Set<OptionId>()
-  for (const item of items) for (const option of item.options ?? []) if (!isOffered(item, option)) ids.add(option.id)
+  for (const item of items) {
+    for (const option of item.options ?? []) if (isOffered(item, option) === (wanted === 'offered')) ids.add(option.id)
+  }
   return ids
 }
 
@@ -71,7 +68,7 @@ const hasAny = (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean
 export class Evaluator {
   private readonly run: RuleRunner
   constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
-    this.run = RUNNERS[options.evaluator ?? 'compiled']
+    this.run = RUNNERS[options.evaluator]
   }
 
   async evaluate (input: Case): Promise<Evaluation> {
@@ -83,7 +80,7 @@ export class Evaluator {
     const frame = writeFacts(newFactFrame(), facts)
 
     const early = [...await this.runPass(1, derived, frame), ...await this.runPass(2, derived, frame)]
-    const forbidden = avoidedIds(early.filter((item) => item.pass === 2))
+    const forbidden = optionIds(early.filter((item) => item.pass === 2), 'avoided')
     // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
     if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
     writeFacts(frame, {
@@ -92,13 +89,13 @@ export class Evaluator {
       her2TherapyForbidden: hasAny(forbidden, HER2_ANTIBODY_ADC_OPTIONS) && forbidden.has('trastuzumab_monotherapy')
     })
     const proposed = await this.runPass(3, derived, frame)
-    const proposedIds = offeredIds(proposed)
+    const proposedIds = optionIds(proposed, 'offered')
     const throughPass3 = filterForbidden([
-      ...early.filter((item) => !item.onlyWhenAvoidedOptionProposed || hasAny(proposedIds, avoidedIds([item]))),
+      ...early.filter((item) => !item.onlyWhenAvoidedOptionProposed || hasAny(proposedIds, optionIds([item], 'avoided'))),
       ...proposed
     ], forbidden)
 
-    const offered = offeredIds(throughPass3)
+    const offered = optionIds(throughPass3, 'offered')
     writeFacts(frame, {
       firedCodes: throughPass3.map((item) => item.code),
       offeredOptions: [...offered],
@@ -114,7 +111,7 @@ export class Evaluator {
     const { items, violations } = enforceSafetyInvariants(all.map(toRecommendation), facts)
     items.sort(compareRecommendations)
 
-    const finalOffered = offeredIds(items)
+    const finalOffered = optionIds(items, 'offered')
     const firedCodes = new Set(items.map((item) => item.code))
     const body: EvaluationBody = {
       ...(input.caseId === undefined ? {} : { caseId: input.caseId }),

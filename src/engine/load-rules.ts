@@ -70,12 +70,12 @@ function conditionLeaves (condition: Condition | TopLevelCondition): LeafConditi
   return [condition]
 }
 
+/** Whether a literal is a possible value of a scalar fact (callers rule out list facts first). */
 const isScalarOf = (spec: FactSpec, value: unknown): boolean => {
   if (value === null) return spec.nullable === true
   if (spec.type === 'boolean') return typeof value === 'boolean'
   if (spec.type === 'number') return typeof value === 'number'
-  if (spec.type === 'string') return typeof value === 'string' && (spec.values === undefined || spec.values.includes(value))
-  return false
+  return typeof value === 'string' && (spec.values === undefined || spec.values.includes(value))
 }
 
 /** Returns why a leaf does not fit the fact catalogue, or undefined when it does. */

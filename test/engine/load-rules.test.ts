@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { leafProblem, loadKnowledgeBase, parseRuleset, RuleLoadError, sha256 } from '../../src/engine/load-rules.js'
 import { rulesDir } from '../fixtures/engine.js'
 
@@ -86,7 +86,7 @@ t.test('leafProblem accepts nested all/any/not and fitting values', async (t) =>
   t.match(leafProblem({ fact: 'brainPresent', operator: 'equal', value: 'yes' }, { pass: 3, scope: 'case' }), /cannot be compared/)
 })
 
-function withRulesDir (t: Parameters<Parameters<typeof t.test>[1]>[0], edit: (dir: string) => void): string {
+function withRulesDir (t: Test, edit: (dir: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'rules-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   cpSync(rulesDir, dir, { recursive: true })
@@ -128,4 +128,13 @@ t.test('a broken file stops the whole app from starting', async (t) => {
   const { buildApp } = await import('../../src/app.js')
   const { parseConfig } = await import('../../src/config.js')
   await t.rejects(buildApp(parseConfig({ RULES_DIR: dir }), { logger: false }), /zz-broken\.json: rule "test\/a-rule": unknown fact "x"/)
+})
+
+t.test('a reference catalogue without retired numbers loads with none', async (t) => {
+  const dir = withRulesDir(t, (dir) => {
+    const file = JSON.parse(readFileSync(join(dir, 'references.json'), 'utf8')) as { retired?: unknown }
+    delete file.retired
+    writeFileSync(join(dir, 'references.json'), JSON.stringify(file))
+  })
+  t.strictSame(loadKnowledgeBase(dir).referenceCatalogue.retired, [])
 })

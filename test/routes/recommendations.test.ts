@@ -61,3 +61,31 @@ t.test('the reference evaluator can be selected and gives the same recommendatio
     t.strictSame(b.recommendations, a.recommendations, example.name)
   }
 })
+
+t.test('a rule that breaks a safety invariant is repaired and logged, never served', async (t) => {
+  const { assembleKnowledgeBase, loadReferences, parseRuleset } = await import('../../src/engine/load-rules.js')
+  const { prepareKnowledgeBase } = await import('../../src/engine/evaluators.js')
+  const { rulesDir } = await import('../fixtures/engine.js')
+  const { captureLogs } = await import('../fixtures/build-app.js')
+  const { references, catalogue } = loadReferences(rulesDir)
+  const faulty = parseRuleset('faulty.json', JSON.stringify({
+    id: 'faulty',
+    version: '0.0.1',
+    description: 'A deliberately wrong rule: brain radiosurgery for a bone case.',
+    rules: [{
+      name: 'faulty/srs-for-bone',
+      priority: 1,
+      pass: 3,
+      scope: 'case',
+      conditions: { all: [{ fact: 'metastatic', operator: 'equal', value: true }] },
+      event: { type: 'recommendation', params: { code: 'CNS-03', domain: 'local_therapy', strength: 'recommended', title: 'Wrong', detail: 'Wrong.', options: [{ id: 'srs' }, { id: 'ebrt' }], evidence: ['R2'] } }
+    }]
+  }), references)
+  const { lines, stream } = captureLogs()
+  const app = await buildTestApp(t, { knowledgeBase: prepareKnowledgeBase(assembleKnowledgeBase([faulty], references, catalogue)), logger: { level: 'info', stream } })
+  const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: examples[0]?.case as object })
+  t.equal(response.statusCode, 200)
+  const item = response.json().recommendations.find((entry: { code: string }) => entry.code === 'CNS-03')
+  t.strictSame(item.options.map((option: { id: string }) => option.id), ['ebrt'])
+  t.match(lines.find((line) => line.msg === 'safety invariant repaired'), { level: 50, violations: [/CNS-03: brain-directed option srs/] })
+})

@@ -1,0 +1,239 @@
+import { isDeepStrictEqual } from 'node:util'
+import fc from 'fast-check'
+import t from 'tap'
+import type { Case } from '../../src/schemas/case.js'
+import { OPTION_IDS } from '../../src/schemas/common.js'
+import { RecommendationResponse, type Recommendation } from '../../src/schemas/recommendation.js'
+import type { Evaluation } from '../../src/engine/evaluate.js'
+import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS } from '../../src/engine/options.js'
+import { evaluateRaw } from '../fixtures/engine.js'
+import { arbitraryCase } from '../fixtures/generators.js'
+
+// Safety and contract properties of the compiled evaluator over 10,000 generated cases.
+// One pass evaluates every case once and checks every property, recording the first failing run of
+// each property (so that one broken rule cannot hide another); a failing property is then replayed
+// from that run (same seed, fast-check `path`) and shrunk to a minimal counterexample.
+// PROPERTY_RUNS / PROPERTY_SEED override the defaults while investigating.
+
+t.setTimeout(600_000)
+
+const SEED = Number(process.env.PROPERTY_SEED ?? 20260601)
+const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 10_000)
+
+type Item = Recommendation
+type Option = NonNullable<Item['options']>[number]
+const effective = (item: Item, option: Option): string => option.strength ?? item.strength
+const offered = (item: Item, option: Option): boolean => effective(item, option) !== 'avoid'
+const describe = (item: Item, option?: Option): string =>
+  `${item.code} (${item.rule.id}${item.targets === undefined ? '' : ` → ${item.targets.join(',')}`})${option === undefined ? '' : ` ${option.id} [${effective(item, option)}]`}`
+
+/** The order spec/api.md prescribes, written out independently of the engine's comparator. */
+const STRENGTH_ORDER = ['urgent', 'avoid', 'recommended', 'consider', 'info']
+const DOMAIN_ORDER = ['classification', 'local_therapy', 'systemic_therapy', 'supportive_care', 'follow_up']
+function orderKey (item: Item): [number, number, string, string] {
+  return [STRENGTH_ORDER.indexOf(item.strength), DOMAIN_ORDER.indexOf(item.domain), item.code, (item.targets ?? []).join(',')]
+}
+function outOfOrder (a: Item, b: Item): boolean {
+  const [ka, kb] = [orderKey(a), orderKey(b)]
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] === kb[i]) continue
+    return (ka[i] as number | string) > (kb[i] as number | string)
+  }
+  return false
+}
+
+const CONTRAINDICATION = /^(CI-\d{2}[a-z]?|BMA-05|BMA-06)$/
+const OPTION_ID_SET: ReadonlySet<string> = new Set(OPTION_IDS)
+
+/** A property: the failures it finds in one evaluated case (empty when it holds). */
+type Check = (c: Case, evaluation: Evaluation) => string[]
+
+const PROPERTIES: Record<string, Check> = {
+  'no safety-invariant violation': (_, { violations }) => violations,
+
+  'response parses with RecommendationResponse': (_, { body }) => {
+    const parsed = RecommendationResponse.safeParse({ requestId: 'property', ...body })
+    return parsed.success ? [] : parsed.error.issues.map((issue) => `/${issue.path.join('/')}: ${issue.message}`)
+  },
+
+  'every item has evidence, a because trace and known option ids': (_, { body }) => body.recommendations.flatMap((item) => [
+    ...(item.evidence.length === 0 ? [`${describe(item)} has no evidence`] : []),
+    ...(item.because.length === 0 ? [`${describe(item)} has no because`] : []),
+    ...(item.options ?? []).filter((option) => !OPTION_ID_SET.has(option.id)).map((option) => `${describe(item)} has unknown option id ${option.id}`)
+  ]),
+
+  'brain-directed options only for target ["brain"] with brain metastases present': (c, { body }) => body.recommendations.flatMap((item) =>
+    (item.options ?? []).filter((option) => BRAIN_DIRECTED_OPTIONS.has(option.id)).flatMap((option) => [
+      ...(isDeepStrictEqual(item.targets, ['brain']) ? [] : [`${describe(item, option)} has targets ${JSON.stringify(item.targets)}`]),
+      ...(c.disease.brain?.present === true ? [] : [`${describe(item, option)} without disease.brain.present`])
+    ])),
+
+  'cnsMetastases only with brain or leptomeningeal disease': (c, { body }) => {
+    const { brain, metastaticSites } = c.disease
+    const cnsDisease = brain?.present === true || brain?.leptomeningeal === true ||
+      metastaticSites.includes('brain') || metastaticSites.includes('leptomeningeal')
+    return body.assessment.cnsMetastases === cnsDisease
+      ? []
+      : [`cnsMetastases is ${String(body.assessment.cnsMetastases)} but brain/leptomeningeal disease is ${cnsDisease ? '' : 'not '}recorded`]
+  },
+
+  'no HER2 option out of scope or when HER2 is not positive': (_, { body }) => {
+    if (body.scope.inScope && body.assessment.her2Status === 'positive') return []
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => HER2_OPTIONS.has(option.id) && offered(item, option))
+      .map((option) => `${describe(item, option)} offered (inScope ${String(body.scope.inScope)}, HER2 ${body.assessment.her2Status})`))
+  },
+
+  'pregnancy: no HER2 option, no bone-modifying agent': (c, { body }) => {
+    if (c.patient.pregnant !== true) return []
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => (HER2_OPTIONS.has(option.id) || BONE_MODIFYING_OPTIONS.has(option.id)) && offered(item, option))
+      .map((option) => `${describe(item, option)} offered in pregnancy`))
+  },
+
+  'contraindications win (CI-*, BMA-05, BMA-06 avoid ⇒ not offered elsewhere)': (_, { body }) => {
+    const avoided = new Map<string, Item[]>()
+    for (const item of body.recommendations) {
+      if (!CONTRAINDICATION.test(item.code)) continue
+      for (const option of item.options ?? []) {
+        if (!offered(item, option)) avoided.set(option.id, [...(avoided.get(option.id) ?? []), item])
+      }
+    }
+    // A contraindication without targets applies to every target; with targets, to those only.
+    const overlaps = (a: Item, b: Item): boolean =>
+      a.targets === undefined || b.targets === undefined || a.targets.some((target) => b.targets?.includes(target) === true)
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => offered(item, option))
+      .flatMap((option) => (avoided.get(option.id) ?? [])
+        .filter((ci) => ci !== item && overlaps(ci, item))
+        .map((ci) => `${describe(item, option)} offered although ${describe(ci)} marks it avoid`)))
+  },
+
+  'recommendations ordered by strength, domain, code, target': (_, { body }) => {
+    const items = body.recommendations
+    const failures: string[] = []
+    for (let i = 1; i < items.length; i++) {
+      const [a, b] = [items[i - 1] as Item, items[i] as Item]
+      if (outOfOrder(a, b)) failures.push(`${a.strength}/${a.domain}/${a.code}/${String(a.targets)} before ${b.strength}/${b.domain}/${b.code}/${String(b.targets)}`)
+    }
+    return failures
+  }
+}
+
+const THROWS = 'evaluation never throws'
+const DETERMINISTIC = 'deterministic (same case twice → same body but evaluatedAt)'
+const ALL = [THROWS, ...Object.keys(PROPERTIES), DETERMINISTIC]
+
+/** Every property's failures for one case: evaluates it twice (determinism) and runs each check. */
+async function failuresOf (c: Case): Promise<Map<string, string[]>> {
+  const failures = new Map<string, string[]>()
+  let first: Evaluation
+  let second: Evaluation
+  try {
+    first = await evaluateRaw(c, 'compiled')
+    second = await evaluateRaw(c, 'compiled')
+  } catch (error) {
+    failures.set(THROWS, [String((error as Error).stack ?? error)])
+    return failures
+  }
+  for (const [name, check] of Object.entries(PROPERTIES)) {
+    const found = check(c, first)
+    if (found.length > 0) failures.set(name, found)
+  }
+  const equalised = { ...second.body, provenance: { ...second.body.provenance, evaluatedAt: first.body.provenance.evaluatedAt } }
+  if (!isDeepStrictEqual(first.body, equalised) || !isDeepStrictEqual(first.violations, second.violations)) {
+    failures.set(DETERMINISTIC, ['the second evaluation differs from the first'])
+  }
+  return failures
+}
+
+/** Replays run `run` of the seeded sequence for one property and shrinks it. */
+async function shrink (name: string, run: number): Promise<{ counterexample: unknown, failures: string[] }> {
+  let failures: string[] = []
+  const details = await fc.check(fc.asyncProperty(arbitraryCase(), async (c) => {
+    const found = (await failuresOf(c)).get(name)
+    if (found !== undefined) {
+      failures = found
+      throw new Error(found.join('; '))
+    }
+  }), { seed: SEED, path: String(run) })
+  const counterexample = details.counterexample?.[0]
+  // The last failure fast-check saw belongs to the shrunk counterexample: recompute it to be sure.
+  if (counterexample !== undefined) failures = (await failuresOf(counterexample)).get(name) ?? failures
+  return { counterexample, failures }
+}
+
+t.test(`safety and contract properties over ${NUM_RUNS} generated cases (compiled evaluator, seed ${SEED})`, async (t) => {
+  const firstFailure = new Map<string, { run: number, count: number }>()
+  let run = 0
+  const started = Date.now()
+  await fc.assert(fc.asyncProperty(arbitraryCase(), async (c) => {
+    const index = run++
+    for (const name of (await failuresOf(c)).keys()) {
+      const seen = firstFailure.get(name)
+      firstFailure.set(name, { run: seen?.run ?? index, count: (seen?.count ?? 0) + 1 })
+    }
+  }), { seed: SEED, numRuns: NUM_RUNS })
+  t.equal(run, NUM_RUNS, 'every generated case was evaluated')
+  t.comment(`${NUM_RUNS} cases evaluated twice and checked in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+
+  for (const name of ALL) {
+    const failure = firstFailure.get(name)
+    if (failure === undefined) {
+      t.pass(name)
+      continue
+    }
+    const { counterexample, failures } = await shrink(name, failure.run)
+    t.fail(`${name}: ${failure.count} of ${NUM_RUNS} cases fail (first at run ${failure.run})`, {
+      failures: failures.slice(0, 10),
+      counterexample: JSON.stringify(counterexample),
+      replay: `seed ${SEED}, path "${failure.run}"`
+    })
+  }
+})
+
+// The checks themselves must not be vacuous: each one rejects a response with a planted fault.
+t.test('every check detects a planted fault', async (t) => {
+  const base: Case = {
+    context: { evaluationDate: '2026-03-01' },
+    patient: { ageYears: 34, sex: 'female', ecog: 1, pregnant: true },
+    tumor: { her2Ihc: '3+', erPercent: 50 },
+    disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'], spineLesions: [{ level: 'T9', painNrs: 6 }] }
+  }
+  const evaluation = await evaluateRaw(base, 'compiled')
+  const items = evaluation.body.recommendations
+  t.ok(items.length >= 2, 'the base case has recommendations to plant faults in')
+  const item = items[0] as Item
+  const plant = (change: (body: Evaluation['body']) => void, violations: string[] = []): Evaluation => {
+    const body = structuredClone(evaluation.body)
+    change(body)
+    return { body, violations }
+  }
+  const withOption = (id: Option['id'], strength: Option['strength'], targets?: string[]): Item =>
+    ({ ...item, code: 'SYS-01', strength: 'recommended', options: [{ id, label: id, ...(strength === undefined ? {} : { strength }) }], ...(targets === undefined ? {} : { targets }) })
+  const planted: Record<string, Evaluation> = {
+    'no safety-invariant violation': plant(() => {}, ['SYS-01: planted']),
+    'response parses with RecommendationResponse': plant((body) => { (body.assessment as { stage: string }).stage = 'III' }),
+    'every item has evidence, a because trace and known option ids': plant((body) => { body.recommendations.push({ ...item, because: [] }) }),
+    'brain-directed options only for target ["brain"] with brain metastases present': plant((body) => { body.recommendations.push(withOption('srs', undefined, ['brain'])) }),
+    'cnsMetastases only with brain or leptomeningeal disease': plant((body) => { body.assessment.cnsMetastases = true }),
+    'no HER2 option out of scope or when HER2 is not positive': plant((body) => {
+      body.scope = { inScope: false, pathway: 'out_of_scope', reason: 'planted' }
+      body.recommendations.push(withOption('tdxd', 'consider'))
+    }),
+    'pregnancy: no HER2 option, no bone-modifying agent': plant((body) => { body.recommendations.push(withOption('zoledronic_acid', undefined)) }),
+    'contraindications win (CI-*, BMA-05, BMA-06 avoid ⇒ not offered elsewhere)': plant((body) => {
+      body.recommendations.push({ ...withOption('tdxd', 'avoid'), code: 'CI-04', strength: 'avoid' }, withOption('tdxd', undefined))
+    }),
+    'recommendations ordered by strength, domain, code, target': plant((body) => { body.recommendations.push({ ...item, strength: 'urgent' }) })
+  }
+  for (const [name, check] of Object.entries(PROPERTIES)) {
+    const faulty = planted[name]
+    if (faulty === undefined) {
+      t.fail(`no planted fault for ${name}`)
+      continue
+    }
+    t.strictSame(check(base, evaluation), [], `${name}: holds for the unmodified response`)
+    t.ok(check(base, faulty).length > 0, `${name}: detects the planted fault`)
+  }
+})
