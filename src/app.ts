@@ -18,6 +18,13 @@ import { zodValidatorCompiler } from './schemas/validation.js'
  * then the knowledge base, the documentation, and the routes.
  */
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a handler adds to the request's one log line (ids, codes, counts, timings; never case data). */
+    logSummary: Record<string, unknown> | undefined
+  }
+}
+
 export interface BuildOptions {
   /** Overrides the logger built from config.logLevel (tests pass a stream or false). */
   logger?: FastifyServerOptions['logger']
@@ -57,8 +64,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  app.decorateRequest('logSummary', undefined)
+  // One log line per request: route, status and duration, plus the handler's summary.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({
+      ...request.logSummary,
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
       status: reply.statusCode,

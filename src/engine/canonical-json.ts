@@ -6,8 +6,18 @@ import { createHash } from 'node:crypto'
  * is what RFC 8785 specifies). Used for `provenance.inputDigest`, so that the same case gives the
  * same digest however its keys were ordered or spaced.
  */
+// Printable ASCII without " and \: JSON.stringify would write these strings unchanged in quotes.
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+/** A primitive as JSON.stringify writes it, without calling it for the common cases. */
+function primitiveJson (value: unknown): string {
+  if (typeof value === 'string') return PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value)
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  return JSON.stringify(value)
+}
+
 export function canonicalJson (value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (value === null || typeof value !== 'object') return primitiveJson(value)
   if (Array.isArray(value)) {
     let out = '['
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i])
@@ -20,7 +30,7 @@ export function canonicalJson (value: unknown): string {
   for (const key of keys) {
     const member = object[key]
     if (member === undefined) continue
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`
+    out += `${out.length === 1 ? '' : ','}${primitiveJson(key)}:${canonicalJson(member)}`
   }
   return `${out}}`
 }

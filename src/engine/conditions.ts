@@ -47,22 +47,46 @@ export function factValue (frame: FactFrame, slot: number, name: string): FactVa
   return value
 }
 
+// For a number, json-rules-engine's numberValidator reduces to "not NaN".
+const numeric = (fact: FactValue): boolean => (typeof fact === 'number' ? !Number.isNaN(fact) : isNumeric(fact))
+
+/**
+ * One closure factory per operator, so that every compiled leaf calls its comparison directly
+ * instead of through a table (a call site that sees one operator stays fast). Semantics are those
+ * of OPERATOR_IMPLEMENTATIONS, which the tests hold against json-rules-engine's own operators.
+ */
+const LEAF_FACTORIES: Readonly<Record<OperatorName, (slot: number, fact: string, value: unknown) => Predicate>> = {
+  equal: (slot, fact, value) => (frame) => factValue(frame, slot, fact) === value,
+  notEqual: (slot, fact, value) => (frame) => factValue(frame, slot, fact) !== value,
+  in: (slot, fact, value) => (frame) => (value as unknown[]).indexOf(factValue(frame, slot, fact)) > -1,
+  notIn: (slot, fact, value) => (frame) => (value as unknown[]).indexOf(factValue(frame, slot, fact)) === -1,
+  contains: (slot, fact, value) => (frame) => { const list = factValue(frame, slot, fact); return Array.isArray(list) && list.indexOf(value) > -1 },
+  doesNotContain: (slot, fact, value) => (frame) => { const list = factValue(frame, slot, fact); return Array.isArray(list) && list.indexOf(value) === -1 },
+  lessThan: (slot, fact, value) => (frame) => { const a = factValue(frame, slot, fact); return numeric(a) && (a as number) < (value as number) },
+  lessThanInclusive: (slot, fact, value) => (frame) => { const a = factValue(frame, slot, fact); return numeric(a) && (a as number) <= (value as number) },
+  greaterThan: (slot, fact, value) => (frame) => { const a = factValue(frame, slot, fact); return numeric(a) && (a as number) > (value as number) },
+  greaterThanInclusive: (slot, fact, value) => (frame) => { const a = factValue(frame, slot, fact); return numeric(a) && (a as number) >= (value as number) }
+}
+
 function compileLeaf (leaf: LeafCondition): Predicate {
-  const compare = OPERATOR_IMPLEMENTATIONS[leaf.operator]
-  const { fact, value } = leaf
-  const slot = slotOf(fact)
-  return (frame) => compare(factValue(frame, slot, fact), value)
+  return LEAF_FACTORIES[leaf.operator](slotOf(leaf.fact), leaf.fact, leaf.value)
 }
 
 /** Compiles a condition tree once into a closure; `all`/`any` short-circuit (conditions are pure). */
 export function compileCondition (condition: Condition | TopLevelCondition): Predicate {
   if ('all' in condition) {
     const parts = condition.all.map(compileCondition)
-    return (frame) => parts.every((part) => part(frame))
+    return (frame) => {
+      for (const part of parts) if (!part(frame)) return false
+      return true
+    }
   }
   if ('any' in condition) {
     const parts = condition.any.map(compileCondition)
-    return (frame) => parts.some((part) => part(frame))
+    return (frame) => {
+      for (const part of parts) if (part(frame)) return true
+      return false
+    }
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not)
@@ -110,6 +134,7 @@ export function becauseFromTrace (node: TraceLike, expected = true): BecauseItem
 }
 
 export type Explainer = (frame: FactFrame, expected: boolean) => BecauseItem[]
+type Collector = (frame: FactFrame, expected: boolean, into: BecauseItem[]) => void
 
 /**
  * Compiles a condition into a closure that yields the same `because` items as becauseFromTrace
@@ -117,31 +142,40 @@ export type Explainer = (frame: FactFrame, expected: boolean) => BecauseItem[]
  * explained, and only the branches that decided the outcome are walked.
  */
 export function compileExplainer (condition: Condition | TopLevelCondition): Explainer {
+  const collect = compileCollector(condition)
+  return (frame, expected) => {
+    const items: BecauseItem[] = []
+    collect(frame, expected, items)
+    return items
+  }
+}
+
+function compileCollector (condition: Condition | TopLevelCondition): Collector {
   if ('all' in condition || 'any' in condition) {
     const isAll = 'all' in condition
-    const children = (isAll ? condition.all : condition.any).map((child) => ({ test: compileCondition(child), explain: compileExplainer(child) }))
+    const children = (isAll ? condition.all : condition.any).map((child) => ({ test: compileCondition(child), collect: compileCollector(child) }))
     // Under `all` every child agrees with a true outcome; under `any` with a false one. Otherwise
     // only the children whose own result equals the expected outcome explain it.
-    const everyChildCounts = isAll
-    return (frame, expected) => children
-      .filter((child) => expected === everyChildCounts || child.test(frame) === expected)
-      .flatMap((child) => child.explain(frame, expected))
+    return (frame, expected, into) => {
+      for (const child of children) {
+        if (expected === isAll || child.test(frame) === expected) child.collect(frame, expected, into)
+      }
+    }
   }
   if ('not' in condition) {
-    const inner = compileExplainer(condition.not)
-    return (frame, expected) => inner(frame, !expected)
+    const inner = compileCollector(condition.not)
+    return (frame, expected, into) => { inner(frame, !expected, into) }
   }
-  const compare = OPERATOR_IMPLEMENTATIONS[condition.operator]
+  const test = compileLeaf(condition)
   const { fact, operator, value } = condition
   const slot = slotOf(fact)
-  return (frame, expected) => {
+  const negated = `not:${operator}`
+  return (frame, expected, into) => {
+    if (test(frame) !== expected) return
     const actual = factValue(frame, slot, fact)
-    if (compare(actual, value) !== expected) return []
-    return [{
-      fact,
-      operator: expected ? operator : `not:${operator}`,
-      ...(value === null ? {} : { value }),
-      ...(actual === null ? {} : { actual })
-    }]
+    const item: BecauseItem = { fact, operator: expected ? operator : negated }
+    if (value !== null) item.value = value
+    if (actual !== null) item.actual = actual
+    into.push(item)
   }
 }

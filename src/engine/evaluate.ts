@@ -5,7 +5,8 @@ import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
-import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type RuleOutcome, type RuleRunner } from './evaluators.js'
+import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome, type RuleRunner } from './evaluators.js'
+import type { RuleDefinition } from '../schemas/rule-file.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import {
   CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, SYSTEMIC_OPTIONS,
@@ -44,13 +45,6 @@ export interface Evaluation {
   violations: string[]
 }
 
-/** A recommendation with what the pipeline needs to know about the rule that made it. */
-interface Item extends Recommendation {
-  pass: Pass
-  onlyWhenAvoidedOptionProposed: boolean
-  warning: { code: string, message: string } | undefined
-}
-
 const isOffered = (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean =>
   (option.strength ?? item.strength) !== 'avoid'
 
@@ -63,7 +57,10 @@ function optionIds (items: readonly Recommendation[], wanted: 'offered' | 'avoid
   return ids
 }
 
-const hasAny = (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean => [...set].some((id) => ids.has(id))
+function hasAny (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean {
+  for (const id of set) if (ids.has(id)) return true
+  return false
+}
 
 export class Evaluator {
   private readonly run: RuleRunner
@@ -80,7 +77,7 @@ export class Evaluator {
     const frame = writeFacts(newFactFrame(), facts)
 
     const early = [...await this.runPass(1, derived, frame), ...await this.runPass(2, derived, frame)]
-    const forbidden = optionIds(early.filter((item) => item.pass === 2), 'avoided')
+    const forbidden = optionIds(early.filter((item) => this.ruleOf(item).pass === 2), 'avoided')
     // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
     if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
     writeFacts(frame, {
@@ -91,7 +88,7 @@ export class Evaluator {
     const proposed = await this.runPass(3, derived, frame)
     const proposedIds = optionIds(proposed, 'offered')
     const throughPass3 = filterForbidden([
-      ...early.filter((item) => !item.onlyWhenAvoidedOptionProposed || hasAny(proposedIds, optionIds([item], 'avoided'))),
+      ...early.filter((item) => this.ruleOf(item).event.params.onlyWhenAvoidedOptionProposed !== true || hasAny(proposedIds, optionIds([item], 'avoided'))),
       ...proposed
     ], forbidden)
 
@@ -108,18 +105,18 @@ export class Evaluator {
       offeredCnsActiveOption: hasAny(offered, CNS_ACTIVE_OPTIONS)
     })
     const all = filterForbidden([...throughPass3, ...await this.runPass(4, derived, frame)], forbidden)
-    const { items, violations } = enforceSafetyInvariants(all.map(toRecommendation), facts)
-    items.sort(compareRecommendations)
+    const { items, violations } = enforceSafetyInvariants(all, facts)
+    const ordered = sortRecommendations(items)
 
-    const finalOffered = optionIds(items, 'offered')
-    const firedCodes = new Set(items.map((item) => item.code))
+    const finalOffered = optionIds(ordered, 'offered')
+    const firedCodes = new Set(ordered.map((item) => item.code))
     const body: EvaluationBody = {
       ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
       scope: scopeOf(facts),
       assessment: derived.assessment,
-      recommendations: items,
+      recommendations: ordered,
       dataGaps: dataGaps({ input, facts, offered: finalOffered, firedCodes }),
-      warnings: [...derived.warnings, ...ruleWarnings(all)],
+      warnings: [...derived.warnings, ...this.ruleWarnings(all)],
       provenance: {
         service: this.options.service,
         rulesets: this.kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })),
@@ -133,8 +130,22 @@ export class Evaluator {
     return { body, violations }
   }
 
-  private async runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Promise<Item[]> {
-    const items: Item[] = []
+  private ruleOf (item: Recommendation): RuleDefinition {
+    return (this.kb.rulesByName.get(item.rule.id) as PreparedRule).definition
+  }
+
+  /** Warnings that fired rules carry (GUIDELINE_DIVERGENCE, …), once per code. */
+  private ruleWarnings (items: readonly Recommendation[]): Array<{ code: string, message: string }> {
+    const warnings = new Map<string, string>()
+    for (const item of items) {
+      const warning = this.ruleOf(item).event.params.warning
+      if (warning !== undefined) warnings.set(warning.code, warning.message)
+    }
+    return [...warnings].map(([code, message]) => ({ code, message }))
+  }
+
+  private async runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Promise<Recommendation[]> {
+    const items: Recommendation[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
       for (const outcome of await this.run(caseRules, frame)) items.push(this.toItem(outcome, derived.facts))
@@ -151,7 +162,7 @@ export class Evaluator {
     return items
   }
 
-  private toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Item {
+  private toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Recommendation {
     const { definition, view } = outcome.prepared
     const params = definition.event.params
     const options: typeof view.options[number][] = []
@@ -164,7 +175,7 @@ export class Evaluator {
     const targets = lesionTarget !== undefined
       ? [lesionTarget]
       : params.targets ?? (params.targetsFact === undefined ? undefined : [...facts[params.targetsFact] as string[]])
-    const item: Item = {
+    const item: Recommendation = {
       code: params.code,
       domain: params.domain,
       strength: params.strength,
@@ -172,10 +183,7 @@ export class Evaluator {
       detail,
       evidence: view.evidence,
       rule: view.rule,
-      because: outcome.because,
-      pass: definition.pass,
-      onlyWhenAvoidedOptionProposed: params.onlyWhenAvoidedOptionProposed === true,
-      warning: params.warning
+      because: outcome.because
     }
     // Optional members only when present: responses carry no empty arrays for them and no null.
     if (options.length > 0) item.options = options
@@ -199,20 +207,20 @@ export function filterForbidden<T extends Recommendation> (items: T[], forbidden
   return kept
 }
 
-function toRecommendation (item: Item): Recommendation {
-  const { pass: _pass, onlyWhenAvoidedOptionProposed: _only, warning: _warning, ...recommendation } = item
-  return recommendation
-}
-
-function ruleWarnings (items: readonly Item[]): Array<{ code: string, message: string }> {
-  const warnings = new Map<string, string>()
-  for (const item of items) if (item.warning !== undefined) warnings.set(item.warning.code, item.warning.message)
-  return [...warnings].map(([code, message]) => ({ code, message }))
-}
-
 const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
 const DOMAIN_ORDER = new Map(DOMAINS.map((domain, i) => [domain, i]))
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The order key of compareRecommendations as one string (strengths and domains are fewer than 10). */
+const sortKey = (item: Recommendation): string =>
+  `${STRENGTH_ORDER.get(item.strength) as number}${DOMAIN_ORDER.get(item.domain) as number}${item.code}\u0000${(item.targets ?? []).join(',')}`
+
+/** Sorts by compareRecommendations' order, computing each item's key once. */
+export function sortRecommendations (items: readonly Recommendation[]): Recommendation[] {
+  return items.map((item) => ({ key: sortKey(item), item }))
+    .sort((a, b) => compareText(a.key, b.key))
+    .map(({ item }) => item)
+}
 
 /** strength (urgent, avoid, recommended, consider, info), then domain, then code, then target. */
 export function compareRecommendations (a: Recommendation, b: Recommendation): number {

@@ -52,6 +52,8 @@ export type RuleGroups = ReadonlyMap<string, readonly PreparedRule[]>
 
 export interface PreparedKnowledgeBase extends KnowledgeBase {
   groups: RuleGroups
+  /** Every rule by name (a recommendation's rule.id leads back to its rule). */
+  rulesByName: ReadonlyMap<string, PreparedRule>
 }
 
 export const groupKey = (pass: Pass, scope: Scope): string => `${pass}:${scope}`
@@ -68,6 +70,7 @@ function responseOption (option: NonNullable<RuleDefinition['event']['params']['
 /** Compiles every rule's predicates and groups the rules by pass and scope (done once, at startup). */
 export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase {
   const groups = new Map<string, PreparedRule[]>()
+  const rulesByName = new Map<string, PreparedRule>()
   for (const ruleset of kb.rulesets) {
     for (const definition of ruleset.rules) {
       const params = definition.event.params
@@ -86,11 +89,12 @@ export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase 
       }
       const key = groupKey(definition.pass, definition.scope)
       groups.set(key, [...(groups.get(key) ?? []), prepared])
+      rulesByName.set(definition.name, prepared)
     }
   }
   // json-rules-engine runs higher priorities first; keep the same order so outcomes line up.
   for (const rules of groups.values()) rules.sort((a, b) => b.definition.priority - a.definition.priority)
-  return Object.freeze({ ...kb, groups })
+  return Object.freeze({ ...kb, groups, rulesByName })
 }
 
 export function runCompiled (rules: readonly PreparedRule[], frame: FactFrame): RuleOutcome[] {

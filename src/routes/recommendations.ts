@@ -26,7 +26,8 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
     const { body, violations } = await evaluator.evaluate(request.body)
     const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
     // Ids, codes, counts and timings only: never the case, never anything that identifies a patient.
-    request.log.info({
+    // The request's single log line (app.ts, onResponse) carries this summary.
+    request.logSummary = {
       evaluator: app.knowledge.evaluatorName,
       rulesets: body.provenance.rulesets.map(({ id, version }) => `${id}@${version}`),
       inScope: body.scope.inScope,
@@ -35,7 +36,7 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       dataGaps: body.dataGaps.length,
       warnings: body.warnings.map((warning) => warning.code),
       evaluationMs: Math.round(evaluationMs * 1000) / 1000
-    }, 'case evaluated')
+    }
     if (violations.length > 0) request.log.error({ violations }, 'safety invariant repaired')
     return { requestId: request.id, ...body }
   })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compareRecommendations, filterForbidden, scopeOf } from '../../src/engine/evaluate.js'
+import { compareRecommendations, filterForbidden, scopeOf, sortRecommendations } from '../../src/engine/evaluate.js'
 import type { CaseFacts } from '../../src/engine/facts.js'
 import type { Recommendation } from '../../src/schemas/recommendation.js'
 
@@ -28,6 +28,7 @@ t.test('order: strength, then domain, then code, then target', async (t) => {
   ]
   const sorted = [...items].sort(compareRecommendations).map((entry) => `${entry.code}${entry.targets === undefined ? '' : `@${entry.targets.join(',')}`}`)
   t.strictSame(sorted, ['LOC-01', 'CI-01', 'CLS-05', 'LOC-06', 'LOC-06@L5', 'LOC-06@T9', 'SYS-02', 'FU-01'])
+  t.strictSame(sortRecommendations(items), [...items].sort(compareRecommendations), 'the keyed sort gives the same order')
 })
 
 t.test('forbidden options leave offering items; avoid entries stay; emptied items go', async (t) => {
