@@ -46,7 +46,7 @@ t.test('no body at all is a 400 asking for a JSON object', async (t) => {
   const app = await buildTestApp(t)
   const response = await app.inject({ method: 'POST', url: '/v1/recommendations' })
   t.equal(response.statusCode, 400)
-  t.strictSame(response.json().errors, [{ path: '/', message: 'must be a JSON object' }])
+  t.strictSame(response.json().errors, [{ path: '', message: 'must be a JSON object' }])
 })
 
 t.test('a non-JSON content type is a 415', async (t) => {

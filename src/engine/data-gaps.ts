@@ -58,7 +58,8 @@ export function dataGaps ({ input, facts, offered, firedCodes }: GapContext): Da
     'No neurological status is recorded although spine lesions are: it is evaluated as no deficit.', ['LOC-01', 'LOC-02', 'LOC-03'])
   gap(disease.totalMetastaticLesions === undefined && facts.inScope === true, 'disease.totalMetastaticLesions',
     'The number of metastatic lesions is not recorded: oligometastatic disease cannot be judged.', ['OLI-01'])
-  gap(disease.brain?.present === true && disease.brain.count === undefined, 'disease.brain.count',
+  const brainPresent = disease.brain?.present === true || disease.metastaticSites.includes('brain')
+  gap(brainPresent && disease.brain?.count === undefined, 'disease.brain.count',
     'Brain metastases are present but their number is not recorded.', ['CNS-02', 'CNS-03', 'CNS-04'])
 
   const early = input.history?.earlyStageTherapy ?? []

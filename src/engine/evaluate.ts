@@ -174,7 +174,7 @@ export class Evaluator {
     params.notes?.forEach((note, i) => { if (outcome.noteHolds[i] === true) detail += ` ${note.text}` })
     const targets = lesionTarget !== undefined
       ? [lesionTarget]
-      : params.targets ?? (params.targetsFact === undefined ? undefined : [...facts[params.targetsFact] as string[]])
+      : params.targets ?? (params.targetsFact === undefined ? undefined : [...new Set(facts[params.targetsFact] as string[])])
     const item: Recommendation = {
       code: params.code,
       domain: params.domain,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Agent, IsoDate, NON_SPINE_SITES, SPINE_LEVELS } from './common.js'
+import { Agent, IsoDate, isCalendarDate, NON_SPINE_SITES, SPINE_LEVELS } from './common.js'
 
 /**
  * The `Case` request body of POST /v1/recommendations, field for field as spec/api.md defines it.
@@ -202,8 +202,9 @@ export function utcToday (now: Date = new Date()): string {
 export function consistencyIssues (input: CaseInput, today: string): ConsistencyIssue[] {
   const issues: ConsistencyIssue[] = []
   const evaluationDate = input.context?.evaluationDate ?? today
+  // A date that is not a calendar date already has its own error; comparing it would only add noise.
   const notAfterEvaluation = (date: string | undefined, path: Array<string | number>): void => {
-    if (date !== undefined && date > evaluationDate) {
+    if (date !== undefined && isCalendarDate(date) && date > evaluationDate) {
       issues.push({ path, message: `is ${date}, after the evaluation date ${evaluationDate}; a recorded event cannot lie in the future` })
     }
   }

@@ -45,9 +45,9 @@ export function clinicalMessage (issue: z.core.$ZodRawIssue): string | undefined
   }
 }
 
-/** RFC 6901 JSON pointer for a zod path. */
+/** RFC 6901 JSON pointer for a zod path; the whole body is the empty pointer "". */
 export function jsonPointer (path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '/'
+  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
 }
 
 /** zod issues → one field error per JSON pointer; an unknown key is reported at its own pointer. */

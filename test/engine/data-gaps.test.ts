@@ -153,6 +153,7 @@ t.test('disease.brain.count: missing while brain metastases are present', async 
   t.strictSame(fields({ disease: { metastaticSites: ['bone', 'brain'], brain: { present: true, count: 0 } } }), [], 'recorded (0)')
   t.strictSame(fields({ disease: { brain: { present: false } } }), [], 'no brain metastases')
   t.strictSame(fields(), [], 'brain absent')
+  t.strictSame(fields({ disease: { metastaticSites: ['bone', 'brain'] } }), ['disease.brain.count'], '"brain" among the sites without a brain object')
   t.strictSame(dataGaps(context({ disease: { brain: { present: true } } }))[0]?.affects, ['CNS-02', 'CNS-03', 'CNS-04'])
 })
 

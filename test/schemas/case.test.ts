@@ -349,3 +349,8 @@ t.test('consistency checks run beside range errors, not after a type error', asy
   t.strictSame(paths(withValue(future, ['patient', 'ecog'], 'one')), ['patient.ecog'], 'a type error does')
   t.strictSame(consistencyPaths(consistencyIssues(fullCase(), '2000-01-01')), [], 'context.evaluationDate is used, not today')
 })
+
+t.test('a date that is not a calendar date gets one error, not a second one for lying in the future', async (t) => {
+  const invalid = withValue(fullCase(), ['disease', 'metastaticDiagnosisDate'], '2999-13-01')
+  t.strictSame(paths(invalid), ['disease.metastaticDiagnosisDate'])
+})
