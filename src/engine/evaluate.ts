@@ -193,7 +193,12 @@ export class Evaluator {
   }
 }
 
-/** Contraindications win: a forbidden option leaves every item that offers it; its own avoid entries stay. */
+/**
+ * Contraindications win: a forbidden option leaves every item that offers it; an item's own avoid
+ * entries stay (that is how an item says what not to do). An item that offered something and has
+ * nothing left to offer is dropped — we read "an item that had options and lost them all" as its
+ * offered options, so that no "recommended" item survives holding only what must not be done.
+ */
 export function filterForbidden<T extends Recommendation> (items: T[], forbidden: ReadonlySet<OptionId>): T[] {
   const kept: T[] = []
   for (const item of items) {
@@ -202,7 +207,11 @@ export function filterForbidden<T extends Recommendation> (items: T[], forbidden
       continue
     }
     const options = item.options.filter((option) => !(forbidden.has(option.id) && isOffered(item, option)))
-    if (options.length > 0) kept.push(options.length === item.options.length ? item : { ...item, options })
+    if (options.length === item.options.length) {
+      kept.push(item)
+    } else if (options.some((option) => isOffered(item, option))) {
+      kept.push({ ...item, options })
+    }
   }
   return kept
 }

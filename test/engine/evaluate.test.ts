@@ -38,13 +38,18 @@ t.test('forbidden options leave offering items; avoid entries stay; emptied item
     item({ code: 'SYS-09', options: [{ id: 'tdxd', label: 'T-DXd' }] }),
     item({ code: 'CI-04', strength: 'avoid', options: [{ id: 'tdxd', label: 'T-DXd' }] }),
     item({ code: 'SYS-03', options: [{ id: 'tdxd', label: 'T-DXd', strength: 'avoid' }, { id: 'clinical_trial', label: 'trial' }] }),
-    item({ code: 'SYS-01' })
+    item({ code: 'SYS-01' }),
+    // Offered T-DXd is forbidden and only avoid entries would remain: nothing left to recommend.
+    item({ code: 'SYS-04', options: [{ id: 'tdxd', label: 'T-DXd' }, { id: 'thp', label: 'THP', strength: 'avoid' }] }),
+    // Never offered anything: an avoid item keeps saying what not to do.
+    item({ code: 'PRIM-01', strength: 'avoid', options: [{ id: 'upfront_mastectomy', label: 'mastectomy' }] })
   ], forbidden)
   t.strictSame(kept.map((entry) => [entry.code, (entry.options ?? []).map((option) => option.id)]), [
     ['SYS-02', ['tdxd_pertuzumab']],
     ['CI-04', ['tdxd']],
     ['SYS-03', ['tdxd', 'clinical_trial']],
-    ['SYS-01', []]
+    ['SYS-01', []],
+    ['PRIM-01', ['upfront_mastectomy']]
   ])
 })
 
