@@ -42,3 +42,31 @@ t.test('Swagger UI is served at /documentation', async (t) => {
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /text\/html/)
 })
+
+interface JsonSchemaNode { description?: string, $ref?: string, properties?: Record<string, JsonSchemaNode>, items?: JsonSchemaNode, anyOf?: JsonSchemaNode[], type?: unknown }
+
+/** Every property without its own description or a $ref to a described component, by path. */
+function undescribed (node: JsonSchemaNode, path: string): string[] {
+  const missing: string[] = []
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    const describedByRef = child.$ref !== undefined || child.items?.$ref !== undefined
+    if (child.description === undefined && !describedByRef) missing.push(`${path}.${key}`)
+    missing.push(...undescribed(child, `${path}.${key}`))
+  }
+  if (node.items !== undefined) missing.push(...undescribed(node.items, `${path}[]`))
+  for (const [i, option] of (node.anyOf ?? []).entries()) missing.push(...undescribed(option, `${path}|${i}`))
+  return missing
+}
+
+t.test('every schema and every field of the API has a description', async (t) => {
+  const document = JSON.parse(await generateOpenApi()) as { components: { schemas: Record<string, JsonSchemaNode> } }
+  const schemas = document.components.schemas
+  const missing: string[] = []
+  for (const [name, schema] of Object.entries(schemas)) {
+    // fastify-type-provider-zod emits an input and an output copy of shared schemas; check each once.
+    if (name.endsWith('Input') && name.slice(0, -'Input'.length) in schemas) continue
+    if (schema.description === undefined) missing.push(`${name} (schema)`)
+    missing.push(...undescribed(schema, name))
+  }
+  t.strictSame(missing, [])
+})

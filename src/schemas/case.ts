@@ -71,10 +71,10 @@ export const Neuro = z.strictObject({
 
 export const Patient = z.strictObject({
   ageYears: int(18, 120).describe('Age in whole years (adults only, 18–120).'),
-  sex: z.enum(['female', 'male']),
+  sex: z.enum(['female', 'male']).describe('Sex (decides contraception and pregnancy checks).'),
   ecog: int(0, 4).describe('ECOG performance status now, 0 (fully active) – 4 (completely disabled).'),
   ecogBeforeDeficit: int(0, 4).optional().describe('ECOG before an acute neurological event such as cord compression (used for surgical decisions).'),
-  menopausalStatus: z.enum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown']).optional(),
+  menopausalStatus: z.enum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown']).optional().describe('Menopausal status (endocrine therapy choice, contraception counselling).'),
   pregnant: z.boolean().optional().describe('Currently pregnant. Absent counts as not pregnant (a data gap for women under 55).'),
   surgicalCandidate: z.boolean().optional().describe('Medically fit for spine surgery.'),
   estimatedSurvivalMonths: num(0, 600).optional().describe('Estimated survival, months.'),
@@ -86,7 +86,7 @@ export const Patient = z.strictObject({
   creatinineClearanceMlMin: num(0, 300).optional().describe('Creatinine clearance by Cockcroft–Gault, mL/min.'),
   correctedCalcium: z.strictObject({
     value: z.number().gt(0).max(100).describe('Albumin-corrected serum calcium.'),
-    unit: z.enum(['mg/dL', 'mmol/L'])
+    unit: z.enum(['mg/dL', 'mmol/L']).describe('Unit of the value (hypercalcaemia: > 10.5 mg/dL or > 2.62 mmol/L).')
   }).optional().describe('Albumin-corrected serum calcium with its unit.'),
   vitaminD25OHNgMl: num(0, 300).optional().describe('Serum 25-hydroxy vitamin D, ng/mL.'),
   dentalStatus: z.enum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj']).optional()
@@ -134,9 +134,9 @@ export const Disease = z.strictObject({
 
 export const MetastaticLine = z.strictObject({
   lineNumber: z.int().min(1).max(50).describe('Line of therapy for metastatic disease, 1 = first line.'),
-  agents: z.array(Agent).min(1).max(12),
-  startDate: IsoDate.optional(),
-  endDate: IsoDate.optional(),
+  agents: z.array(Agent).min(1).max(12).describe('Every agent of the line.'),
+  startDate: IsoDate.optional().describe('First dose of the line.'),
+  endDate: IsoDate.optional().describe('Last dose of the line (not before startDate).'),
   outcome: z.enum(['ongoing', 'response', 'progression', 'toxicity', 'completed_planned'])
     .describe('ongoing/response: the line is active; progression/toxicity/completed_planned: it has ended.'),
   progressionPattern: z.enum(['extracranial', 'cns_only', 'both', 'oligoprogression']).optional()
@@ -145,16 +145,16 @@ export const MetastaticLine = z.strictObject({
 }).meta({ id: 'MetastaticLine', description: 'One line of systemic therapy for metastatic disease.' })
 
 export const EarlyStageTherapy = z.strictObject({
-  setting: z.enum(['neoadjuvant', 'adjuvant', 'post_neoadjuvant']),
-  agents: z.array(Agent).min(1).max(12),
+  setting: z.enum(['neoadjuvant', 'adjuvant', 'post_neoadjuvant']).describe('When it was given relative to surgery.'),
+  agents: z.array(Agent).min(1).max(12).describe('Every agent of the regimen.'),
   lastDoseDate: IsoDate.optional().describe('Date of the last dose (decides the relapse interval after anti-HER2 therapy).')
 }).meta({ id: 'EarlyStageTherapy', description: 'Systemic therapy for early breast cancer.' })
 
 export const History = z.strictObject({
-  earlyStageTherapy: z.array(EarlyStageTherapy).max(20).optional(),
-  metastaticLines: z.array(MetastaticLine).max(30).optional(),
+  earlyStageTherapy: z.array(EarlyStageTherapy).max(20).optional().describe('(Neo)adjuvant and post-neoadjuvant regimens for early disease.'),
+  metastaticLines: z.array(MetastaticLine).max(30).optional().describe('Lines of therapy for metastatic disease, each with a unique lineNumber.'),
   boneModifyingAgent: z.strictObject({
-    agent: z.enum(['none', 'zoledronic_acid', 'denosumab', 'pamidronate']),
+    agent: z.enum(['none', 'zoledronic_acid', 'denosumab', 'pamidronate']).describe('The agent given (none: never started).'),
     startDate: IsoDate.optional(),
     intervalWeeks: z.union([z.literal(3), z.literal(4), z.literal(12)]).optional().describe('Dosing interval in weeks.'),
     complications: z.array(z.enum(['onj', 'hypocalcemia', 'renal'])).max(3).optional().describe('Complications so far (onj = osteonecrosis of the jaw).')
@@ -162,9 +162,9 @@ export const History = z.strictObject({
 }).meta({ id: 'History', description: 'Treatment history.' })
 
 export const Preferences = z.strictObject({
-  declinesChemotherapy: z.boolean().optional(),
-  goalsOfCare: z.enum(['disease_control', 'comfort_focused']).optional(),
-  asksAboutPrimarySurgery: z.boolean().optional()
+  declinesChemotherapy: z.boolean().optional().describe('The patient declines cytotoxic chemotherapy.'),
+  goalsOfCare: z.enum(['disease_control', 'comfort_focused']).optional().describe('comfort_focused: no intensive systemic therapy.'),
+  asksAboutPrimarySurgery: z.boolean().optional().describe('The patient asks about surgery of the intact primary.')
 }).meta({ id: 'Preferences', description: 'The patient\'s stated preferences.' })
 
 export const CaseShape = z.strictObject({
@@ -173,7 +173,7 @@ export const CaseShape = z.strictObject({
   context: z.strictObject({
     evaluationDate: IsoDate.optional().describe('"Today" for every interval computed (default: the server\'s UTC date).'),
     jurisdiction: z.enum(['US', 'EU', 'UK', 'other']).optional().describe('Where the patient is treated; drug approval differs (default "other").')
-  }).optional(),
+  }).optional().describe('The evaluation context: date and jurisdiction.'),
   patient: Patient,
   tumor: Tumor,
   disease: Disease,

@@ -8,39 +8,44 @@ import { Reference } from './rule-file.js'
 const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/)
 
 export const RulesetSummary = z.object({
-  id: z.string(),
-  version: z.string(),
+  id: z.string().describe('Ruleset id.'),
+  version: z.string().describe('Ruleset version (semantic versioning).'),
   digest: Digest.describe('sha256 of the ruleset file as loaded.')
-}).meta({ id: 'RulesetSummary' })
+}).meta({ id: 'RulesetSummary', description: 'A ruleset as loaded.' })
 
 export const RuleSummary = z.object({
   name: z.string().describe('Stable rule name; the rule.id of the recommendations it makes.'),
-  code: z.string(),
+  code: z.string().describe('Catalogue code; several rules may share one (variants).'),
   domain: Domain,
   strength: Strength,
-  title: z.string(),
+  title: z.string().describe('Title of the recommendations it makes.'),
   pass: z.int().min(1).max(4).describe('Evaluation pass: 1 classification, 2 safety filters, 3 treatment, 4 codes reading the filtered output.'),
   scope: z.enum(['case', 'spine_lesion', 'bone_lesion']).describe('case: once per evaluation; spine_lesion / bone_lesion: once per lesion.'),
-  options: z.array(z.object({ id: OptionId, strength: Strength.optional(), conditional: z.boolean().describe('The option applies only when its own condition holds.') })),
-  evidence: z.array(Evidence).min(1)
-}).meta({ id: 'RuleSummary' })
+  options: z.array(z.object({ id: OptionId, strength: Strength.optional(), conditional: z.boolean().describe('The option applies only when its own condition holds.') })).describe('Every option the rule can name.'),
+  evidence: z.array(Evidence).min(1).describe('The references behind the rule.')
+}).meta({ id: 'RuleSummary', description: 'One rule of a ruleset.' })
 
 export const RulesetCatalogue = z.object({
   rulesets: z.array(RulesetSummary.extend({
-    description: z.string(),
-    rules: z.array(RuleSummary)
-  })),
-  references: z.object({ version: z.string(), digest: Digest })
+    description: z.string().describe('What the ruleset covers.'),
+    rules: z.array(RuleSummary).describe('Every rule of the ruleset.')
+  })).describe('Every ruleset, in evaluation-file order.'),
+  references: z.object({
+    version: z.string().describe('Version of the reference catalogue.'),
+    digest: Digest.describe('sha256 of references.json.')
+  }).describe('The reference catalogue the rules cite (GET /v1/references).')
 }).meta({ id: 'RulesetCatalogue', description: 'The knowledge base: every ruleset with its digest and every rule with its code, title, strength and evidence.' })
 export type RulesetCatalogue = z.infer<typeof RulesetCatalogue>
 
 export const ReferenceCatalogue = z.object({
-  version: z.string(),
-  digest: Digest,
+  version: z.string().describe('Version of the reference catalogue.'),
+  digest: Digest.describe('sha256 of references.json.'),
   retired: z.array(z.string()).describe('Reference numbers that are no longer used and must not be reassigned.'),
-  references: z.array(Reference)
+  references: z.array(Reference).describe('Every reference, R1 upwards.')
 }).meta({ id: 'ReferenceCatalogue', description: 'The evidence catalogue (R1…) with DOI / PMID / URL and verification status.' })
 export type ReferenceCatalogue = z.infer<typeof ReferenceCatalogue>
 
-export const Live = z.object({ status: z.literal('ok') }).meta({ id: 'Live' })
-export const Ready = z.object({ status: z.literal('ok'), rulesets: z.array(RulesetSummary) }).meta({ id: 'Ready' })
+const Status = z.literal('ok').describe('Always "ok" in a 200.')
+export const Live = z.object({ status: Status }).meta({ id: 'Live', description: 'The process runs.' })
+export const Ready = z.object({ status: Status, rulesets: z.array(RulesetSummary).describe('Every ruleset loaded.') })
+  .meta({ id: 'Ready', description: 'Every ruleset is loaded and valid.' })

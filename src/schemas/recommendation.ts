@@ -10,14 +10,14 @@ export const RecommendationOption = z.object({
   label: z.string().min(1).describe('Human-readable name of the option.'),
   strength: Strength.optional().describe('The option\'s own strength; when absent, the item\'s strength applies. An option is offered when its effective strength is not avoid.'),
   detail: z.string().min(1).optional().describe('Option-specific detail (dose, caution).')
-}).meta({ id: 'RecommendationOption' })
+}).meta({ id: 'RecommendationOption', description: 'One option of a recommendation.' })
 
 export const Evidence = z.object({
   ref: RefId,
-  citation: z.string().min(1),
-  doi: z.string().min(1).optional(),
-  pmid: z.string().min(1).optional(),
-  url: z.string().min(1).optional(),
+  citation: z.string().min(1).describe('Authors, title, journal, year;volume(issue):pages.'),
+  doi: z.string().min(1).optional().describe('Digital Object Identifier, without the doi: prefix.'),
+  pmid: z.string().min(1).optional().describe('PubMed identifier.'),
+  url: z.string().min(1).optional().describe('Where the item was checked.'),
   verification: Verification
 }).meta({ id: 'Evidence', description: 'A reference from the catalogue (GET /v1/references) with its verification tag.' })
 
@@ -34,25 +34,25 @@ export const Recommendation = z.object({
   strength: Strength,
   title: z.string().min(1).max(139).describe('Under 140 characters; becomes a CDS Hooks card summary.'),
   detail: z.string().min(1).describe('Plain text or simple Markdown: doses, fractionations, intervals, trial figures.'),
-  options: z.array(RecommendationOption).optional(),
+  options: z.array(RecommendationOption).optional().describe('The options the item names, each with its own strength or the item\'s.'),
   targets: z.array(z.string().min(1)).optional().describe('The lesions a local measure is for: a spine level ("T9"), a non-spine bone site ("rib"), "brain" or "breast".'),
   schedule: z.object({
     intervalMin: Duration,
     intervalMax: Duration.optional(),
-    note: z.string().min(1).optional()
+    note: z.string().min(1).optional().describe('What is checked at each interval.')
   }).optional().describe('Follow-up interval.'),
-  evidence: z.array(Evidence).min(1),
+  evidence: z.array(Evidence).min(1).describe('The references behind the item, with their verification tags.'),
   rule: z.object({
     id: z.string().min(1).describe('The rule\'s name in its ruleset.'),
-    ruleset: z.string().min(1),
-    rulesetVersion: z.string().min(1)
-  }),
-  because: z.array(BecauseItem).min(1)
-}).meta({ id: 'Recommendation' })
+    ruleset: z.string().min(1).describe('Id of the ruleset (GET /v1/rulesets).'),
+    rulesetVersion: z.string().min(1).describe('Version of the ruleset.')
+  }).describe('The rule that fired.'),
+  because: z.array(BecauseItem).min(1).describe('The conditions that made the rule fire, with the case\'s values.')
+}).meta({ id: 'Recommendation', description: 'One recommendation with its provenance.' })
 export type Recommendation = z.infer<typeof Recommendation>
 
 export const Assessment = z.object({
-  stage: z.enum(['IV', 'non_metastatic']),
+  stage: z.enum(['IV', 'non_metastatic']).describe('AJCC stage: IV whenever a distant metastasis is recorded.'),
   stageReclassified: z.boolean().describe('True when the presentation said early/locally_advanced but metastases exist (AJCC: any M1 is stage IV).'),
   her2Status: z.enum(['positive', 'negative', 'equivocal', 'unknown']).describe('ASCO/CAP 2018 interpretation of IHC and ISH.'),
   erStatus: z.enum(['positive', 'low', 'negative']).describe('negative < 1 %, low 1–10 %, positive > 10 %.'),
@@ -60,47 +60,54 @@ export const Assessment = z.object({
   monthsSinceLastAntiHer2: z.number().optional().describe('Months (1 decimal) from the last early-stage anti-HER2 dose to metastatic diagnosis.'),
   priorAgents: z.array(Agent).describe('Every agent given in any setting, sorted, unique.'),
   cnsMetastases: z.boolean().describe('Brain or leptomeningeal disease only; bone and epidural disease are never CNS.'),
-  spinalCordCompression: z.enum(['none', 'radiological', 'with_neurological_deficit']),
+  spinalCordCompression: z.enum(['none', 'radiological', 'with_neurological_deficit']).describe('radiological: Bilsky 2/3 without deficit; with_neurological_deficit: a deficit explained by a lesion with Bilsky ≥ 1c (or ungraded), or by bone disease without a recorded spine lesion.'),
   spinalInstability: z.enum(['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable']).describe('Worst SINS category over spine lesions: 0–6 stable, 7–12 potentially unstable, 13–18 unstable.'),
   oligometastatic: z.boolean().describe('1–5 metastatic lesions and no CNS disease.')
-}).meta({ id: 'Assessment' })
+}).meta({ id: 'Assessment', description: 'The derived facts of the case that classify it.' })
 export type Assessment = z.infer<typeof Assessment>
 
 export const DataGap = z.object({
   field: z.string().min(1).describe('Dotted path of the missing field, e.g. patient.lvefPercent.'),
-  message: z.string().min(1),
+  message: z.string().min(1).describe('Why it matters.'),
   affects: z.array(z.string()).min(1).describe('Codes whose firing depended on the missing value.')
-}).meta({ id: 'DataGap' })
+}).meta({ id: 'DataGap', description: 'A field the case lacked that a rule needed.' })
 
 export const Warning = z.object({
-  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
-  message: z.string().min(1)
-}).meta({ id: 'Warning' })
+  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/).describe('STAGE_RECLASSIFIED, STAGING_CONFLICT, NEURO_DEFICIT_UNEXPLAINED, NOT_METASTATIC, GUIDELINE_DIVERGENCE.'),
+  message: z.string().min(1).describe('What the warning means for this case.')
+}).meta({ id: 'Warning', description: 'Something about the case the clinician should know.' })
 
 const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/)
 
 export const Provenance = z.object({
-  service: z.object({ name: z.string(), version: z.string() }),
-  rulesets: z.array(z.object({ id: z.string(), version: z.string(), digest: Digest })),
-  engine: z.object({ name: z.literal('json-rules-engine'), version: z.string() }),
+  service: z.object({ name: z.string().describe('Service name.'), version: z.string().describe('Service version.') }).describe('The service that answered.'),
+  rulesets: z.array(z.object({
+    id: z.string().describe('Ruleset id.'),
+    version: z.string().describe('Ruleset version.'),
+    digest: Digest.describe('sha256 of the ruleset file.')
+  })).describe('Every ruleset evaluated.'),
+  engine: z.object({
+    name: z.literal('json-rules-engine').describe('The rule language and reference engine.'),
+    version: z.string().describe('json-rules-engine version.')
+  }).describe('The rule engine.'),
   evaluationDate: z.string().describe('The "today" used for every interval.'),
   evaluatedAt: z.string().describe('RFC 3339 UTC timestamp of the evaluation.'),
   inputDigest: Digest.describe('sha256 of the request body in RFC 8785 (JCS) canonical form.')
-}).meta({ id: 'Provenance' })
+}).meta({ id: 'Provenance', description: 'What produced this response, for audit.' })
 
 export const RecommendationResponse = z.object({
-  requestId: z.string(),
-  caseId: z.string().optional(),
+  requestId: z.string().describe('The request id, also sent as the x-request-id header.'),
+  caseId: z.string().optional().describe('The caseId of the request, echoed.'),
   scope: z.object({
-    inScope: z.boolean(),
-    pathway: z.enum(['her2_positive_metastatic', 'out_of_scope']),
-    reason: z.string().min(1).optional()
-  }),
+    inScope: z.boolean().describe('Metastatic and HER2 positive or equivocal.'),
+    pathway: z.enum(['her2_positive_metastatic', 'out_of_scope']).describe('The pathway the case follows.'),
+    reason: z.string().min(1).optional().describe('Why the case is out of scope.')
+  }).describe('Whether the case belongs to this service; out of scope: only classification and emergencies.'),
   assessment: Assessment,
   recommendations: z.array(Recommendation).describe('Ordered by strength (urgent, avoid, recommended, consider, info), then domain, code and target.'),
-  dataGaps: z.array(DataGap),
-  warnings: z.array(Warning),
+  dataGaps: z.array(DataGap).describe('Missing fields that rules needed, with the codes they affect.'),
+  warnings: z.array(Warning).describe('Warnings about the case.'),
   provenance: Provenance,
-  disclaimer: z.string()
-}).meta({ id: 'RecommendationResponse' })
+  disclaimer: z.string().describe('Decision support for clinicians; the multidisciplinary team decides.')
+}).meta({ id: 'RecommendationResponse', description: 'The recommendations for one case with their provenance.' })
 export type RecommendationResponse = z.infer<typeof RecommendationResponse>

@@ -104,12 +104,12 @@ export type RulesetFile = z.infer<typeof RulesetFile>
 
 export const Reference = z.strictObject({
   ref: RefId,
-  citation: z.string().min(1),
-  doi: z.string().min(1).optional(),
-  pmid: z.string().regex(/^\d+$/).optional(),
-  url: z.url().optional(),
+  citation: z.string().min(1).describe('Authors, title, journal, year;volume(issue):pages.'),
+  doi: z.string().min(1).optional().describe('Digital Object Identifier, without the doi: prefix.'),
+  pmid: z.string().regex(/^\d+$/).optional().describe('PubMed identifier.'),
+  url: z.url().optional().describe('Where the item was checked.'),
   verification: Verification,
-  note: z.string().min(1).optional()
+  note: z.string().min(1).optional().describe('Which parts were verified, partly verified or not, and caveats.')
 }).meta({ id: 'Reference', description: 'One entry of the evidence catalogue.' })
 export type Reference = z.infer<typeof Reference>
 

@@ -237,9 +237,12 @@ t.test('no spine lesion with bone among the sites: suspected compression', async
   sameFields(t, noSign, { neuroDeficit: false, suspectedMscc: false, spinalCordCompression: 'none' })
 })
 
-t.test('mesccSurgical: paraplegia for 48 h is surgical, 48.1 h or 49 h is not', async (t) => {
+// Part 1 excludes surgery for paraplegia "> 48 h"; Part 2 says "< 48 h" (LOC-02) and "≥ 48 h"
+// (LOC-03). Part 1 is normative: 47 h and 48 h are surgical, more than 48 h is not (pinned here,
+// reported in the issue note).
+t.test('mesccSurgical: paraplegia for 47 or 48 h is surgical, 48.1 h or 49 h is not', async (t) => {
   const lesions = [lesion('T7', { bilsky: '3' })]
-  const rows: Array<[number | undefined, boolean]> = [[undefined, true], [0, true], [48, true], [48.1, false], [49, false]]
+  const rows: Array<[number | undefined, boolean]> = [[undefined, true], [0, true], [47, true], [48, true], [48.1, false], [49, false]]
   for (const [hours, expected] of rows) {
     const sign = neuro('paraplegia', hours === undefined ? {} : { paraplegiaDurationHours: hours })
     t.equal(spine(lesions, sign).mesccSurgical, expected, `${hours ?? 'absent'} h`)
