@@ -27,6 +27,11 @@ export function sendProblem (reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
 }
 
+/** 503 while the rulesets are not loaded (health, knowledge and recommendation routes). */
+export function sendNotReady (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url.split('?')[0] }))
+}
+
 /** Fastify's own client errors, mapped to our words. */
 const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, detail: string, type: string }>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Unsupported content type: send the case as application/json.', type: 'unsupported-media-type' },

@@ -19,7 +19,7 @@ import {
  *   2. pass 1 (classification) and pass 2 (safety filters: what is forbidden);
  *   3. pass 3 (systemic, local, primary, oligometastatic, brain, BMA-01), case rules once and
  *      lesion rules once per lesion; then every forbidden option leaves every item that offers it,
- *      and an item left without options is dropped;
+ *      and an item left with nothing to offer is dropped;
  *   4. pass 4 (codes that read the filtered output);
  *   5. safety invariants, data gaps, ordering, provenance.
  * The HTTP, FHIR and CDS Hooks adapters all call this one function.
@@ -83,7 +83,8 @@ export class Evaluator {
     writeFacts(frame, {
       firedCodes: early.map((item) => item.code),
       forbiddenOptions: [...forbidden],
-      her2TherapyForbidden: hasAny(forbidden, HER2_ANTIBODY_ADC_OPTIONS) && forbidden.has('trastuzumab_monotherapy')
+      // Every filter that forbids HER2 antibodies (CI-01, CI-03, CI-05, HER2 unresolved) forbids trastuzumab alone.
+      her2TherapyForbidden: forbidden.has('trastuzumab_monotherapy')
     })
     const proposed = await this.runPass(3, derived, frame)
     const proposedIds = optionIds(proposed, 'offered')
@@ -116,7 +117,7 @@ export class Evaluator {
       assessment: derived.assessment,
       recommendations: ordered,
       dataGaps: dataGaps({ input, facts, offered: finalOffered, firedCodes }),
-      warnings: [...derived.warnings, ...this.ruleWarnings(all)],
+      warnings: [...derived.warnings, ...this.ruleWarnings(ordered)],
       provenance: {
         service: this.options.service,
         rulesets: this.kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })),

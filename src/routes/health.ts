@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { problem, sendProblem } from '../errors.js'
+import { sendNotReady } from '../errors.js'
 import { Live, Ready } from '../schemas/knowledge.js'
 import { Problem } from '../schemas/problem.js'
 
@@ -19,7 +19,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
     }
   }, async (request, reply) => {
     const kb = app.knowledge.kb
-    if (kb === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    if (kb === undefined) return sendNotReady(request, reply)
     return { status: 'ok' as const, rulesets: kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })) }
   })
 }

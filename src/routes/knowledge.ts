@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { referenceCatalogue, rulesetCatalogue } from '../engine/catalogue.js'
-import { problem, sendProblem } from '../errors.js'
+import { sendNotReady } from '../errors.js'
 import { ReferenceCatalogue, RulesetCatalogue } from '../schemas/knowledge.js'
 import { Problem } from '../schemas/problem.js'
 
@@ -16,7 +16,7 @@ export default async function knowledgeRoutes (app: FastifyInstance): Promise<vo
     }
   }, async (request, reply) => {
     const kb = app.knowledge.kb
-    if (kb === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    if (kb === undefined) return sendNotReady(request, reply)
     return rulesetCatalogue(kb)
   })
 
@@ -28,7 +28,7 @@ export default async function knowledgeRoutes (app: FastifyInstance): Promise<vo
     }
   }, async (request, reply) => {
     const kb = app.knowledge.kb
-    if (kb === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    if (kb === undefined) return sendNotReady(request, reply)
     return referenceCatalogue(kb)
   })
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { problem, sendProblem } from '../errors.js'
+import { sendNotReady } from '../errors.js'
 import { Case } from '../schemas/case.js'
 import { Problem } from '../schemas/problem.js'
 import { RecommendationResponse } from '../schemas/recommendation.js'
@@ -21,7 +21,7 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
     }
   }, async (request, reply) => {
     const evaluator = app.knowledge.evaluator
-    if (evaluator === undefined) return sendProblem(reply, problem(503, 'The knowledge base is not loaded yet.', { instance: request.url }))
+    if (evaluator === undefined) return sendNotReady(request, reply)
     const started = process.hrtime.bigint()
     const { body, violations } = await evaluator.evaluate(request.body)
     const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
