@@ -93,3 +93,12 @@ export type SpineLevel = typeof SPINE_LEVELS[number]
 export const NON_SPINE_SITES = ['femur', 'humerus', 'pelvis', 'rib', 'sternum', 'skull', 'other'] as const
 
 export const RefId = z.string().regex(/^R[1-9]\d*$/).meta({ description: 'Reference catalogue id, R<n> (GET /v1/references).' })
+
+export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/).meta({ description: 'A sha256 digest, "sha256:" and 64 hex digits.' })
+
+/** A ruleset as loaded: served by /health/ready, /v1/rulesets and every response's provenance. */
+export const RulesetSummary = z.object({
+  id: z.string().describe('Ruleset id.'),
+  version: z.string().describe('Ruleset version (semantic versioning).'),
+  digest: Digest.describe('sha256 of the ruleset file as loaded.')
+}).meta({ id: 'RulesetSummary', description: 'A ruleset as loaded.' })

@@ -1,17 +1,10 @@
 import { z } from 'zod'
-import { Domain, OptionId, Strength } from './common.js'
+import { Digest, Domain, OptionId, RulesetSummary, Strength } from './common.js'
 import { Evidence } from './recommendation.js'
 import { Reference } from './rule-file.js'
 
 /** Responses of GET /v1/rulesets, GET /v1/references and the health endpoints. */
 
-const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/)
-
-export const RulesetSummary = z.object({
-  id: z.string().describe('Ruleset id.'),
-  version: z.string().describe('Ruleset version (semantic versioning).'),
-  digest: Digest.describe('sha256 of the ruleset file as loaded.')
-}).meta({ id: 'RulesetSummary', description: 'A ruleset as loaded.' })
 
 export const RuleSummary = z.object({
   name: z.string().describe('Stable rule name; the rule.id of the recommendations it makes.'),

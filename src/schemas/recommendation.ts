@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Agent, Domain, OptionId, RefId, Strength, Verification } from './common.js'
+import { Agent, Digest, Domain, OptionId, RefId, RulesetSummary, Strength, Verification } from './common.js'
 
 /** The response of POST /v1/recommendations (spec/api.md "Response"). */
 
@@ -77,15 +77,9 @@ export const Warning = z.object({
   message: z.string().min(1).describe('What the warning means for this case.')
 }).meta({ id: 'Warning', description: 'Something about the case the clinician should know.' })
 
-const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/)
-
 export const Provenance = z.object({
   service: z.object({ name: z.string().describe('Service name.'), version: z.string().describe('Service version.') }).describe('The service that answered.'),
-  rulesets: z.array(z.object({
-    id: z.string().describe('Ruleset id.'),
-    version: z.string().describe('Ruleset version.'),
-    digest: Digest.describe('sha256 of the ruleset file.')
-  })).describe('Every ruleset evaluated.'),
+  rulesets: z.array(RulesetSummary).describe('Every ruleset evaluated.'),
   engine: z.object({
     name: z.literal('json-rules-engine').describe('The rule language and reference engine.'),
     version: z.string().describe('json-rules-engine version.')
