@@ -5,7 +5,6 @@ import { Reference } from './rule-file.js'
 
 /** Responses of GET /v1/rulesets, GET /v1/references and the health endpoints. */
 
-
 export const RuleSummary = z.object({
   name: z.string().describe('Stable rule name; the rule.id of the recommendations it makes.'),
   code: z.string().describe('Catalogue code; several rules may share one (variants).'),
