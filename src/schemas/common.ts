@@ -7,11 +7,18 @@ import { z } from 'zod'
 
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+
 /** True when `value` is a real calendar date written as YYYY-MM-DD (2026-02-30 is not). */
 export function isCalendarDate (value: string): boolean {
   if (!DATE_PATTERN.test(value)) return false
-  const parsed = new Date(`${value}T00:00:00Z`)
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value
+  // Arithmetic rather than Date parsing: this runs for every date of every request.
+  const year = Number(value.slice(0, 4))
+  const month = Number(value.slice(5, 7))
+  const day = Number(value.slice(8, 10))
+  if (month < 1 || month > 12 || day < 1) return false
+  return day <= (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1] as number)
 }
 
 export const IsoDate = z.string()

@@ -235,7 +235,8 @@ t.test('dates must be real calendar dates written as YYYY-MM-DD', async (t) => {
   const rows: Array<[string, boolean]> = [
     ['2026-02-28', true], ['2024-02-29', true], ['2026-02-29', false], ['2026-02-30', false], ['2026-04-31', false],
     ['2026-13-01', false], ['2026-00-10', false], ['2026-1-01', false], ['26-01-01', false], ['2026-01-01T00:00:00Z', false],
-    ['2026/01/01', false], ['', false], ['0000-01-01', true]
+    ['2026/01/01', false], ['', false], ['0000-01-01', true],
+    ['2000-02-29', true], ['1900-02-29', false], ['2026-12-31', true], ['2026-12-32', false], ['2026-06-00', false], ['2026-06-30', true], ['2026-06-31', false]
   ]
   for (const [date, ok] of rows) t.equal(isCalendarDate(date), ok, date)
   const result = issues(withValue(fullCase(), ['disease', 'metastaticDiagnosisDate'], '2026-02-30'))
