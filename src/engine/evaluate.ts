@@ -5,7 +5,7 @@ import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
-import { groupKey, RUNNERS, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome, type RuleRunner } from './evaluators.js'
+import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
 import type { RuleDefinition } from '../schemas/rule-file.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import {
@@ -62,13 +62,35 @@ function hasAny (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolea
   return false
 }
 
+/** One request of the pipeline to its evaluator: run these rules on this frame. */
+interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame }
+type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
+
 export class Evaluator {
-  private readonly run: RuleRunner
+  /** The same for every response of this knowledge base, built once. */
+  private readonly rulesets: RecommendationResponse['provenance']['rulesets']
+
   constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
-    this.run = RUNNERS[options.evaluator]
+    this.rulesets = kb.rulesets.map(({ id, version, digest }) => Object.freeze({ id, version, digest }))
   }
 
+  /**
+   * The pipeline is a generator that yields each rule run to a driver: the compiled evaluator
+   * answers synchronously (no promise per run on the hot path), json-rules-engine asynchronously.
+   */
   async evaluate (input: Case): Promise<Evaluation> {
+    const pipeline = this.pipeline(input)
+    if (this.options.evaluator === 'compiled') {
+      let step = pipeline.next()
+      while (step.done !== true) step = pipeline.next(runCompiled(step.value.rules, step.value.frame))
+      return step.value
+    }
+    let step = pipeline.next()
+    while (step.done !== true) step = pipeline.next(await runReference(step.value.rules, step.value.frame))
+    return step.value
+  }
+
+  private * pipeline (input: Case): Pipeline<Evaluation> {
     const now = this.options.now ?? new Date()
     const evaluationDate = input.context?.evaluationDate ?? utcToday(now)
     const derived = deriveFacts(input, evaluationDate)
@@ -76,7 +98,7 @@ export class Evaluator {
     // One frame per evaluation, filled as the passes learn more (never shared between requests).
     const frame = writeFacts(newFactFrame(), facts)
 
-    const early = [...await this.runPass(1, derived, frame), ...await this.runPass(2, derived, frame)]
+    const early = [...yield * this.runPass(1, derived, frame), ...yield * this.runPass(2, derived, frame)]
     const forbidden = optionIds(early.filter((item) => this.ruleOf(item).pass === 2), 'avoided')
     // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
     if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
@@ -86,7 +108,7 @@ export class Evaluator {
       // Every filter that forbids HER2 antibodies (CI-01, CI-03, CI-05, HER2 unresolved) forbids trastuzumab alone.
       her2TherapyForbidden: forbidden.has('trastuzumab_monotherapy')
     })
-    const proposed = await this.runPass(3, derived, frame)
+    const proposed = yield * this.runPass(3, derived, frame)
     const proposedIds = optionIds(proposed, 'offered')
     const throughPass3 = filterForbidden([
       ...early.filter((item) => this.ruleOf(item).event.params.onlyWhenAvoidedOptionProposed !== true || hasAny(proposedIds, optionIds([item], 'avoided'))),
@@ -105,7 +127,7 @@ export class Evaluator {
       offeredTdm1OrTkiOption: hasAny(offered, TDM1_OR_TKI_OPTIONS),
       offeredCnsActiveOption: hasAny(offered, CNS_ACTIVE_OPTIONS)
     })
-    const all = filterForbidden([...throughPass3, ...await this.runPass(4, derived, frame)], forbidden)
+    const all = filterForbidden([...throughPass3, ...yield * this.runPass(4, derived, frame)], forbidden)
     const { items, violations } = enforceSafetyInvariants(all, facts)
     const ordered = sortRecommendations(items)
 
@@ -120,7 +142,7 @@ export class Evaluator {
       warnings: [...derived.warnings, ...this.ruleWarnings(ordered)],
       provenance: {
         service: this.options.service,
-        rulesets: this.kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })),
+        rulesets: this.rulesets,
         engine: { name: 'json-rules-engine', version: this.options.engineVersion },
         evaluationDate,
         evaluatedAt: now.toISOString(),
@@ -145,11 +167,11 @@ export class Evaluator {
     return [...warnings].map(([code, message]) => ({ code, message }))
   }
 
-  private async runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Promise<Recommendation[]> {
+  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Pipeline<Recommendation[]> {
     const items: Recommendation[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
-      for (const outcome of await this.run(caseRules, frame)) items.push(this.toItem(outcome, derived.facts))
+      for (const outcome of yield { rules: caseRules, frame }) items.push(this.toItem(outcome, derived.facts))
     }
     for (const [scope, lesions] of [['spine_lesion', derived.spineLesions], ['bone_lesion', derived.boneLesions]] as const) {
       const rules = this.kb.groups.get(groupKey(pass, scope))
@@ -157,7 +179,7 @@ export class Evaluator {
       for (const lesion of lesions) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        for (const outcome of await this.run(rules, frame)) items.push(this.toItem(outcome, derived.facts, lesion.target))
+        for (const outcome of yield { rules, frame }) items.push(this.toItem(outcome, derived.facts, lesion.target))
       }
     }
     return items

@@ -149,7 +149,3 @@ export async function runReference (rules: readonly PreparedRule[], frame: FactF
   }
   return outcomes
 }
-
-export type RuleRunner = (rules: readonly PreparedRule[], frame: FactFrame) => RuleOutcome[] | Promise<RuleOutcome[]>
-
-export const RUNNERS: Readonly<Record<EvaluatorName, RuleRunner>> = { compiled: runCompiled, reference: runReference }
