@@ -71,7 +71,7 @@ export class Evaluator {
   private readonly rulesets: RecommendationResponse['provenance']['rulesets']
 
   constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
-    this.rulesets = kb.rulesets.map(({ id, version, digest }) => Object.freeze({ id, version, digest }))
+    this.rulesets = Object.freeze(kb.rulesets.map(({ id, version, digest }) => Object.freeze({ id, version, digest }))) as RecommendationResponse['provenance']['rulesets']
   }
 
   /**

@@ -1,23 +1,98 @@
-import fastJson from 'fast-json-stringify'
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js'
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 
 /**
  * Response serialisation. The zod schemas define every response. For the hot response
- * (RecommendationResponse, tens of kilobytes per request) the JSON Schema that zod generates from
- * that same schema is compiled with fast-json-stringify, Fastify's own serialiser: it writes only
- * the fields the schema defines, in schema order, at a fraction of the cost of a zod encode (which
- * dominated request time). Every other response goes through zod itself. The tests parse every
- * recommendation response with the zod schema (property test) and hold both serialisers to the same
- * bytes.
+ * (RecommendationResponse, ~45 KB per request) a zod encode cost more than the whole evaluation, so
+ * the JSON Schema that zod generates from that same schema is compiled into a writer: it writes only
+ * the properties the schema defines, in schema order, and skips absent ones (as zod's output does).
+ * Frozen objects — the per-rule evidence, options and rule references, which every response of that
+ * rule shares — are written once and their JSON reused. Every other response goes through zod itself.
+ * The tests hold this writer to zod's encode over the example and generated responses.
  */
-export function jsonSchemaOf (schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>
+
+interface JsonSchema {
+  $ref?: string
+  allOf?: JsonSchema[]
+  type?: string
+  properties?: Record<string, JsonSchema>
+  items?: JsonSchema
+  definitions?: Record<string, JsonSchema>
 }
 
-export function compileFastSerializer (schema: z.ZodType): (data: unknown) => string {
-  return fastJson(jsonSchemaOf(schema) as unknown as Parameters<typeof fastJson>[0]) as (data: unknown) => string
+type Writer = (value: unknown) => string
+
+export function jsonSchemaOf (schema: z.ZodType): JsonSchema {
+  return z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'any' }) as JsonSchema
+}
+
+/** Reuses the JSON of frozen values: they cannot change, and rule data is shared by every response. */
+function memoiseFrozen (writer: Writer): Writer {
+  const written = new WeakMap<object, string>()
+  return (value) => {
+    if (!Object.isFrozen(value)) return writer(value)
+    let json = written.get(value as object)
+    if (json === undefined) {
+      json = writer(value)
+      written.set(value as object, json)
+    }
+    return json
+  }
+}
+
+/** Compiles a draft-7 JSON Schema (as zod writes it) into a JSON writer. */
+export function compileSchemaWriter (root: JsonSchema): Writer {
+  const definitions = root.definitions ?? {}
+  const references = new Map<string, Writer>()
+
+  const byReference = (ref: string): Writer => {
+    const name = ref.slice(ref.lastIndexOf('/') + 1)
+    let writer = references.get(name)
+    if (writer === undefined) {
+      // Compiled on first use, so that schemas may refer to each other in any order.
+      let compiled: Writer | undefined
+      writer = (value) => (compiled ??= build(definitions[name] as JsonSchema))(value)
+      references.set(name, writer)
+    }
+    return writer
+  }
+
+  const objectWriter = (properties: Record<string, JsonSchema>): Writer => {
+    const members = Object.entries(properties).map(([key, schema]) => ({ key, prefix: `${JSON.stringify(key)}:`, write: build(schema) }))
+    return (value) => {
+      const object = value as Record<string, unknown>
+      let out = ''
+      for (const { key, prefix, write } of members) {
+        const member = object[key]
+        if (member === undefined) continue
+        out += `${out === '' ? '' : ','}${prefix}${write(member)}`
+      }
+      return `{${out}}`
+    }
+  }
+
+  const arrayWriter = (write: Writer): Writer => (value) => {
+    const array = value as unknown[]
+    let out = ''
+    for (let i = 0; i < array.length; i++) out += `${i === 0 ? '' : ','}${write(array[i])}`
+    return `[${out}]`
+  }
+
+  function build (schema: JsonSchema): Writer {
+    if (schema.$ref !== undefined) return byReference(schema.$ref)
+    if (schema.allOf?.length === 1) return build(schema.allOf[0] as JsonSchema)
+    if (schema.type === 'object' && schema.properties !== undefined) return memoiseFrozen(objectWriter(schema.properties))
+    if (schema.type === 'array' && schema.items !== undefined) return memoiseFrozen(arrayWriter(build(schema.items)))
+    // Strings, numbers, booleans, enums, constants and values of any shape (`because` values).
+    return JSON.stringify as Writer
+  }
+
+  return build(root)
+}
+
+export function compileFastSerializer (schema: z.ZodType): Writer {
+  return compileSchemaWriter(jsonSchemaOf(schema))
 }
 
 export function createSerializerCompiler (fastSchemas: ReadonlySet<z.ZodType>): FastifySerializerCompiler<z.ZodType> {

@@ -1,0 +1,55 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { z } from 'zod'
+import { RecommendationResponse } from '../../src/schemas/recommendation.js'
+import { compileFastSerializer, compileSchemaWriter, jsonSchemaOf } from '../../src/schemas/serialization.js'
+import { evaluateRaw } from '../fixtures/engine.js'
+import { loadExamples } from '../fixtures/expectations.js'
+import { arbitraryCase } from '../fixtures/generators.js'
+
+const write = compileFastSerializer(RecommendationResponse)
+const viaZod = (body: unknown): string => JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>))
+
+t.test('the compiled writer gives the bytes of a zod encode for every example response', async (t) => {
+  for (const example of loadExamples()) {
+    const body = { requestId: 'r', ...(await evaluateRaw(example.case)).body }
+    t.equal(write(body), viaZod(body), example.name)
+  }
+})
+
+t.test('… and for 2,000 generated cases', async (t) => {
+  let compared = 0
+  await fc.assert(fc.asyncProperty(arbitraryCase(), async (input) => {
+    const body = { requestId: 'r', ...(await evaluateRaw(input)).body }
+    compared++
+    return write(body) === viaZod(body)
+  }), { numRuns: 2000, seed: 4242 })
+  t.equal(compared, 2000)
+})
+
+t.test('fields outside the schema are not written; absent optional ones are skipped', async (t) => {
+  const schema = z.object({ a: z.string(), b: z.number().optional(), nested: z.object({ c: z.boolean() }).describe('described ref'), list: z.array(z.object({ d: z.string() })), any: z.unknown() })
+  const writer = compileSchemaWriter(jsonSchemaOf(schema))
+  const value = { extra: 1, a: 'x"y', nested: { c: true, hidden: 'no' }, list: [{ d: 'e', f: 1 }], any: { free: [null, 1] } }
+  t.equal(writer(value), '{"a":"x\\"y","nested":{"c":true},"list":[{"d":"e"}],"any":{"free":[null,1]}}')
+  t.equal(writer(value), JSON.stringify(schema.encode(value as z.output<typeof schema>)))
+})
+
+t.test('schemas that refer to each other, and a described reference (allOf), are followed', async (t) => {
+  const Leaf = z.object({ v: z.int() }).meta({ id: 'SerializationLeaf' })
+  const schema = z.object({ first: Leaf, second: Leaf.describe('the same leaf, described') })
+  const writer = compileSchemaWriter(jsonSchemaOf(schema))
+  t.equal(writer({ first: { v: 1, x: 0 }, second: { v: 2, y: 0 } }), '{"first":{"v":1},"second":{"v":2}}')
+})
+
+t.test('frozen values are written once and their JSON reused', async (t) => {
+  const schema = z.object({ items: z.array(z.object({ id: z.string() })) })
+  const writer = compileSchemaWriter(jsonSchemaOf(schema))
+  const shared = Object.freeze([Object.freeze({ id: 'a' })])
+  t.equal(writer({ items: shared }), '{"items":[{"id":"a"}]}')
+  t.equal(writer({ items: shared }), '{"items":[{"id":"a"}]}', 'from the cache')
+  const mutable = [{ id: 'b' }]
+  t.equal(writer({ items: mutable }), '{"items":[{"id":"b"}]}')
+  mutable[0] = { id: 'c' }
+  t.equal(writer({ items: mutable }), '{"items":[{"id":"c"}]}', 'mutable values are written afresh')
+})
