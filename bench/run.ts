@@ -10,11 +10,12 @@ import { loadKnowledgeBase } from '../src/engine/load-rules.js'
 import { Case } from '../src/schemas/case.js'
 import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
 import { benchCase, caseWithLesions } from './cases.js'
+import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
 
 /**
  * `npm run bench`: numbers, not pass/fail.
- *  1. HTTP: the production server (built, `node dist/server.js`, default configuration) and a bare
- *     Fastify baseline, each in its own process, loaded alternately with autocannon (ROUNDS rounds
+ *  1. HTTP: the production server (built, `node --max-semi-space-size=64 dist/server.js`, default configuration) and a bare
+ *     Fastify baseline (same Node flags), each in its own process, loaded alternately with autocannon (ROUNDS rounds
  *     of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
  *     peak RSS, and the service/baseline ratio.
  *  2. In-process: microseconds per evaluation for both evaluators, and how they grow with lesions.
@@ -75,12 +76,12 @@ async function httpBench (): Promise<void> {
   const service: Target = {
     name: 'service',
     port: SERVICE_PORT,
-    child: spawn(process.execPath, ['dist/server.js'], { cwd: root, env: { ...process.env, PORT: String(SERVICE_PORT), HOST: '127.0.0.1' }, stdio: 'ignore' })
+    child: spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, 'dist/server.js'], { cwd: root, env: { ...process.env, PORT: String(SERVICE_PORT), HOST: '127.0.0.1' }, stdio: 'ignore' })
   }
   const baseline: Target = {
     name: 'baseline',
     port: BASELINE_PORT,
-    child: fork(join(root, 'bench/baseline-server.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: String(BASELINE_PORT), BASELINE_RESPONSE: responseFile }, stdio: 'ignore' })
+    child: fork(join(root, 'bench/baseline-server.ts'), [], { cwd: root, execArgv: [...PRODUCTION_NODE_FLAGS, '--import', 'tsx'], env: { ...process.env, PORT: String(BASELINE_PORT), BASELINE_RESPONSE: responseFile }, stdio: 'ignore' })
   }
   try {
     await waitForHttp(SERVICE_PORT, '/health/ready')
