@@ -9,7 +9,7 @@ import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, typ
 import type { RuleDefinition } from '../schemas/rule-file.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import {
-  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, SYSTEMIC_OPTIONS,
+  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_OPTIONS,
   TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
 } from './options.js'
 
@@ -44,9 +44,6 @@ export interface Evaluation {
   /** Safety-invariant repairs (should always be empty; logged and tested). */
   violations: string[]
 }
-
-const isOffered = (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean =>
-  (option.strength ?? item.strength) !== 'avoid'
 
 /** The option ids the items offer (effective strength not avoid), or those they mark avoid. */
 function optionIds (items: readonly Recommendation[], wanted: 'offered' | 'avoided'): Set<OptionId> {
@@ -222,8 +219,8 @@ export class Evaluator {
  * nothing left to offer is dropped — we read "an item that had options and lost them all" as its
  * offered options, so that no "recommended" item survives holding only what must not be done.
  */
-export function filterForbidden<T extends Recommendation> (items: T[], forbidden: ReadonlySet<OptionId>): T[] {
-  const kept: T[] = []
+export function filterForbidden (items: readonly Recommendation[], forbidden: ReadonlySet<OptionId>): Recommendation[] {
+  const kept: Recommendation[] = []
   for (const item of items) {
     if (item.options === undefined) {
       kept.push(item)
@@ -243,23 +240,18 @@ const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
 const DOMAIN_ORDER = new Map(DOMAINS.map((domain, i) => [domain, i]))
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** The order key of compareRecommendations as one string (strengths and domains are fewer than 10). */
+/**
+ * The response order — strength (urgent, avoid, recommended, consider, info), then domain, then code,
+ * then target — as one string key (strengths and domains are fewer than 10).
+ */
 const sortKey = (item: Recommendation): string =>
   `${STRENGTH_ORDER.get(item.strength) as number}${DOMAIN_ORDER.get(item.domain) as number}${item.code}\u0000${(item.targets ?? []).join(',')}`
 
-/** Sorts by compareRecommendations' order, computing each item's key once. */
+/** Sorts recommendations into the response order, computing each item's key once. */
 export function sortRecommendations (items: readonly Recommendation[]): Recommendation[] {
   return items.map((item) => ({ key: sortKey(item), item }))
     .sort((a, b) => compareText(a.key, b.key))
     .map(({ item }) => item)
-}
-
-/** strength (urgent, avoid, recommended, consider, info), then domain, then code, then target. */
-export function compareRecommendations (a: Recommendation, b: Recommendation): number {
-  return (STRENGTH_ORDER.get(a.strength) as number) - (STRENGTH_ORDER.get(b.strength) as number) ||
-    (DOMAIN_ORDER.get(a.domain) as number) - (DOMAIN_ORDER.get(b.domain) as number) ||
-    compareText(a.code, b.code) ||
-    compareText((a.targets ?? []).join(','), (b.targets ?? []).join(','))
 }
 
 export function scopeOf (facts: CaseFacts): RecommendationResponse['scope'] {

@@ -1,7 +1,7 @@
 import type { OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
 import type { CaseFacts } from './facts.js'
-import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS } from './options.js'
+import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS, isOffered } from './options.js'
 
 /**
  * Safety invariants that hold whatever the rulesets say. The rules are written to respect them;
@@ -15,17 +15,14 @@ export const OUT_OF_SCOPE_CODES: ReadonlySet<string> = new Set(['CLS-01', 'CLS-0
 
 export interface InvariantResult { items: Recommendation[], violations: string[] }
 
-const offered = (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean =>
-  (option.strength ?? item.strength) !== 'avoid'
-
 export function enforceSafetyInvariants (items: Recommendation[], facts: CaseFacts): InvariantResult {
   const violations: string[] = []
   const her2Allowed = facts.inScope === true && facts.her2Status === 'positive' && facts.pregnant !== true
-  const optionViolation = (item: Recommendation, id: OptionId, isOffered: boolean): string | undefined => {
+  const optionViolation = (item: Recommendation, id: OptionId, offered: boolean): string | undefined => {
     if (BRAIN_DIRECTED_OPTIONS.has(id) && (facts.brainPresent !== true || item.targets === undefined || item.targets.some((target) => target !== 'brain'))) {
       return `${item.code}: brain-directed option ${id} without brain metastases or with a non-brain target`
     }
-    if (!isOffered) return undefined
+    if (!offered) return undefined
     if (HER2_OPTIONS.has(id) && !her2Allowed) return `${item.code}: HER2 option ${id} offered while HER2 therapy is not allowed (out of scope, HER2 unresolved or pregnant)`
     if (BONE_MODIFYING_OPTIONS.has(id) && facts.pregnant === true) return `${item.code}: bone-modifying agent ${id} offered in pregnancy`
     return undefined
@@ -42,7 +39,7 @@ export function enforceSafetyInvariants (items: Recommendation[], facts: CaseFac
       continue
     }
     const options = item.options.filter((option) => {
-      const violation = optionViolation(item, option.id, offered(item, option))
+      const violation = optionViolation(item, option.id, isOffered(item, option))
       if (violation !== undefined) violations.push(violation)
       return violation === undefined
     })

@@ -1,4 +1,5 @@
 import type { Agent, OptionId } from '../schemas/common.js'
+import type { Recommendation } from '../schemas/recommendation.js'
 import { SYSTEMIC_OPTION_IDS } from '../schemas/common.js'
 import { ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS } from './history.js'
 
@@ -120,3 +121,11 @@ export const CNS_ACTIVE_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['tuc
 /** Brain-directed measures: only with target "brain" and only when brain metastases are present. */
 export const BRAIN_DIRECTED_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['srs', 'wbrt_memantine_ha', 'neurosurgical_resection'])
 export const BONE_MODIFYING_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['denosumab', 'zoledronic_acid', 'pamidronate'])
+
+/**
+ * An option is offered when its effective strength — its own, else its item's — is not avoid.
+ * @see spec/api.md "Response"
+ */
+export function isOffered (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean {
+  return (option.strength ?? item.strength) !== 'avoid'
+}

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { Engine } from 'json-rules-engine'
 import t from 'tap'
 import {
-  becauseFromTrace, compileCondition, compileExplainer, factValue, OPERATOR_IMPLEMENTATIONS, slotOf, UndefinedFactError,
+  becauseFromTrace, compileCondition, compileExplainer, factValue, slotOf, UndefinedFactError,
   type TraceLike
 } from '../../src/engine/conditions.js'
 import { FACT_SLOTS, newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-catalogue.js'
@@ -59,16 +59,22 @@ const ROWS: Record<OperatorName, Row[]> = {
   ]
 }
 
-t.test('OPERATOR_IMPLEMENTATIONS covers every operator of the rule-file schema', async (t) => {
-  t.strictSame(Object.keys(OPERATOR_IMPLEMENTATIONS).sort(), [...OPERATORS].sort())
+t.test('the rows cover every operator of the rule-file schema', async (t) => {
   t.strictSame(Object.keys(ROWS).sort(), [...OPERATORS].sort())
 })
+
+/** The compiled leaf `probe <operator> value`, evaluated with `fact` in the probe's slot. */
+function compiledLeaf (operator: OperatorName, fact: FactValue, value: unknown): boolean {
+  const frame = newFactFrame()
+  frame[slotOf('ecog')] = fact
+  return compileCondition({ fact: 'ecog', operator, value: value as never })(frame)
+}
 
 for (const operator of OPERATORS) {
   t.test(`operator ${operator}: null, numbers, strings and arrays as json-rules-engine`, async (t) => {
     for (const [fact, value, expected] of ROWS[operator]) {
       const name = `${JSON.stringify(fact)} ${operator} ${JSON.stringify(value)}`
-      t.equal(OPERATOR_IMPLEMENTATIONS[operator](fact, value), expected, name)
+      t.equal(compiledLeaf(operator, fact, value), expected, `${name} (compiled)`)
       t.equal(referenceOperator(operator).evaluate(fact, value), expected, `${name} (json-rules-engine)`)
     }
   })
