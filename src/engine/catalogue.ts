@@ -1,12 +1,21 @@
 import type { RulesetCatalogue, ReferenceCatalogue } from '../schemas/knowledge.js'
-import type { Reference } from '../schemas/rule-file.js'
+import { evidenceRef, type Reference, type RuleEvidence } from '../schemas/rule-file.js'
+import type { Verification } from '../schemas/common.js'
 import type { KnowledgeBase } from './load-rules.js'
 
 /** The knowledge base as the review endpoints and the rules README present it. */
 
-export function evidenceOf (kb: KnowledgeBase, ref: string): Omit<Reference, 'note'> {
-  const { note: _note, ...evidence } = kb.references.get(ref) as Reference
-  return evidence
+const VERIFICATION_RANK: Readonly<Record<Verification, number>> = { verified: 2, partial: 1, unverified: 0 }
+
+/**
+ * A cited reference as an evidence item. Its tag is the lower of the catalogue's (Part 4) and the
+ * one the rule's row attaches to it (Part 2), when it attaches one.
+ * @see spec/clinical-rules.md Part 2, the verification-tag rule (r6)
+ */
+export function evidenceOf (kb: KnowledgeBase, cited: RuleEvidence): Omit<Reference, 'note'> {
+  const { note: _note, ...evidence } = kb.references.get(evidenceRef(cited)) as Reference
+  if (typeof cited === 'string' || VERIFICATION_RANK[cited.verification] >= VERIFICATION_RANK[evidence.verification]) return evidence
+  return { ...evidence, verification: cited.verification }
 }
 
 export function rulesetCatalogue (kb: KnowledgeBase): RulesetCatalogue {

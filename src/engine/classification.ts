@@ -65,7 +65,32 @@ export function erStatus (erPercent: number): ErStatus {
 }
 
 /** Corrected calcium above 10.5 mg/dL (2.62 mmol/L). */
-export function isHypercalcaemic (calcium: Case['patient']['correctedCalcium']): boolean {
-  if (calcium === undefined) return false
-  return calcium.unit === 'mg/dL' ? calcium.value > 10.5 : calcium.value > 2.62
+type CorrectedCalcium = Case['patient']['correctedCalcium']
+export type HypercalcaemiaSeverity = 'mild' | 'moderate' | 'severe'
+
+/**
+ * Calcium thresholds in each unit as the specification writes them. Compared in the unit received,
+ * never after converting (1 mmol/L = 4.008 mg/dL; the mmol/L cut-offs are the rounded conventional
+ * values), so that a value on a boundary is read as the clinician wrote it.
+ */
+const CALCIUM_LIMITS = {
+  'mg/dL': { high: 10.5, moderate: 12, severe: 14, low: 8.5 },
+  'mmol/L': { high: 2.62, moderate: 3.0, severe: 3.5, low: 2.12 }
+} as const
+
+export function isHypercalcaemic (calcium: CorrectedCalcium): boolean {
+  return calcium !== undefined && calcium.value > CALCIUM_LIMITS[calcium.unit].high
+}
+
+/** With hypercalcaemia: severe ≥ 14 mg/dL (≥ 3.5 mmol/L), moderate ≥ 12 (≥ 3.0), else mild; boundaries inclusive. */
+export function hypercalcaemiaSeverity (calcium: CorrectedCalcium): HypercalcaemiaSeverity | null {
+  if (calcium === undefined || !isHypercalcaemic(calcium)) return null
+  const limits = CALCIUM_LIMITS[calcium.unit]
+  if (calcium.value >= limits.severe) return 'severe'
+  return calcium.value >= limits.moderate ? 'moderate' : 'mild'
+}
+
+/** Corrected calcium below this service's lower limit of normal, 8.5 mg/dL (2.12 mmol/L). */
+export function isHypocalcaemic (calcium: CorrectedCalcium): boolean {
+  return calcium !== undefined && calcium.value < CALCIUM_LIMITS[calcium.unit].low
 }

@@ -1,4 +1,4 @@
-import { AGENTS, OPTION_IDS, SPINE_LEVELS, NON_SPINE_SITES } from '../schemas/common.js'
+import { AGENTS, OPTION_IDS, SPINE_LEVELS, NON_SPINE_SITES, TREATMENT_DECISIONS } from '../schemas/common.js'
 import { METASTATIC_SITES } from '../schemas/case.js'
 
 /**
@@ -49,6 +49,7 @@ export const FACTS = {
   performanceEcog: { type: 'number', description: 'ecogBeforeDeficit when given, else ecog.' },
   menopausalStatus: nullableEnum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown'], 'patient.menopausalStatus.'),
   pregnant: nullableBoolean('patient.pregnant (null when not recorded; rules treat it as not pregnant).'),
+  gestationalWeeks: nullableNumber('patient.gestationalWeeks (completed weeks; first trimester < 14, second 14–27, third ≥ 28).'),
   surgicalCandidate: nullableBoolean('patient.surgicalCandidate.'),
   estimatedSurvivalMonths: nullableNumber('patient.estimatedSurvivalMonths.'),
   lvefPercent: nullableNumber('patient.lvefPercent.'),
@@ -59,10 +60,14 @@ export const FACTS = {
   maxIldGrade: nullableNumber('The worst maxIldGrade over metastatic lines.'),
   creatinineClearanceMlMin: nullableNumber('patient.creatinineClearanceMlMin.'),
   hypercalcaemia: { ...YES_NO, description: 'Corrected calcium > 10.5 mg/dL (> 2.62 mmol/L).' },
+  hypercalcaemiaSeverity: nullableEnum(['mild', 'moderate', 'severe'], 'With hypercalcaemia: severe ≥ 14 mg/dL (≥ 3.5 mmol/L), moderate ≥ 12 (≥ 3.0), else mild; compared in the unit received; null without hypercalcaemia.'),
+  hypocalcaemia: { ...YES_NO, description: 'Corrected calcium < 8.5 mg/dL (< 2.12 mmol/L), compared in the unit received.' },
+  hypercalcaemiaSymptoms: nullableBoolean('patient.hypercalcaemiaSymptoms (null: not recorded, counts as asymptomatic).'),
   vitaminD25OHNgMl: nullableNumber('patient.vitaminD25OHNgMl.'),
   dentalStatus: nullableEnum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj'], 'patient.dentalStatus.'),
   dpydStatus: { type: 'string', values: ['normal', 'intermediate', 'poor', 'not_tested'], description: 'patient.dpydStatus; absent counts as not_tested.' },
   intensiveTherapyAppropriate: { ...YES_NO, description: 'performanceEcog ≤ 2, goals not comfort-focused, and not estimated survival < 3 months.' },
+  comfortCare: { ...YES_NO, description: 'goalsOfCare comfort_focused, or estimated survival < 3 months.' },
   declinesChemotherapy: nullableBoolean('preferences.declinesChemotherapy.'),
   goalsOfCare: nullableEnum(['disease_control', 'comfort_focused'], 'preferences.goalsOfCare.'),
   asksAboutPrimarySurgery: nullableBoolean('preferences.asksAboutPrimarySurgery.'),
@@ -92,6 +97,7 @@ export const FACTS = {
   brainSymptomatic: nullableBoolean('disease.brain.symptomatic.'),
   brainMassEffect: nullableBoolean('disease.brain.massEffect.'),
   brainStatus: nullableEnum(['untreated', 'treated_stable', 'treated_progressing'], 'disease.brain.status.'),
+  brainPriorRtTechnique: nullableEnum(['srs', 'fractionated_srs', 'wbrt'], 'disease.brain.priorRt.technique (the latest brain radiotherapy).'),
   leptomeningeal: { ...YES_NO, description: 'brain.leptomeningeal, or "leptomeningeal" among the sites.' },
   cnsMetastases: { ...YES_NO, description: 'Brain or leptomeningeal disease (never bone or epidural).' },
   // --- history
@@ -99,6 +105,7 @@ export const FACTS = {
   earlyRelapse: { ...YES_NO, description: 'monthsSinceLastAntiHer2 ≤ 12.' },
   earlyStageAgents: { type: 'string[]', values: AGENTS, description: 'Agents of every early-stage entry.' },
   earlyStageAntiHer2: { ...YES_NO, description: 'An early-stage entry contains an anti-HER2 agent.' },
+  earlyStageHer2AntibodyAdc: { ...YES_NO, description: 'An early-stage entry contains trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab.' },
   metastaticLineCount: { type: 'number', description: 'Number of metastatic lines recorded.' },
   priorHer2Lines: { type: 'number', description: 'Metastatic lines containing an anti-HER2 agent.' },
   lastLineNumber: nullableNumber('lineNumber of the last metastatic line.'),
@@ -106,14 +113,19 @@ export const FACTS = {
   lastLineOutcome: nullableEnum(['ongoing', 'response', 'progression', 'toxicity', 'completed_planned'], 'Outcome of the last metastatic line.'),
   lastLineProgressionPattern: nullableEnum(['extracranial', 'cns_only', 'both', 'oligoprogression'], 'progressionPattern of the last line.'),
   lastLineHasHer2AntibodyAdc: { ...YES_NO, description: 'The last line contains trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab.' },
-  treatmentDecision: { type: 'string', values: ['start_line', 'continue_line'], description: 'Whether a new systemic line is being chosen.' },
+  lastLineToxicAgents: { type: 'string[]', values: AGENTS, description: 'toxicAgents of the last metastatic line (empty when not recorded).' },
+  lastLineToxicAgentsRecorded: { ...YES_NO, description: 'The last metastatic line records its toxicAgents.' },
+  lastLineDurationDays: nullableNumber('Days from startDate to endDate of the last metastatic line (null when either is absent).'),
+  treatmentDecision: { type: 'string', values: TREATMENT_DECISIONS, description: 'start_line: a new line is chosen; continue_line: the current line continues; toxicity_switch: the last line stopped for toxicity while controlled, the HER2 antibodies continue with another partner.' },
   lineOfTherapy: { type: 'number', description: 'priorHer2Lines + earlyRelapse + start_line, at least 1.' },
   priorAgents: { type: 'string[]', values: AGENTS, description: 'Every agent in any history entry.' },
-  currentLineNumber: nullableNumber('lineNumber of the current line (continue_line only).'),
-  currentLineAgents: { type: 'string[]', values: AGENTS, description: 'Agents of the current line (empty when a new line is being chosen).' },
+  currentLineNumber: nullableNumber('lineNumber of the current line (continue_line or toxicity_switch).'),
+  currentLineAgents: { type: 'string[]', values: AGENTS, description: 'Agents of the current line as recorded (continue_line or toxicity_switch; empty when a new line is being chosen).' },
+  currentAgents: { type: 'string[]', values: AGENTS, description: 'The agents given now: the current line\'s, under toxicity_switch only its trastuzumab and pertuzumab.' },
   progressedAgents: { type: 'string[]', values: AGENTS, description: 'Agents the disease progressed on.' },
   her2TherapyPlanned: { ...YES_NO, description: 'In scope, HER2 positive, not pregnant, and a line starts or the current line has an anti-HER2 agent.' },
   onBma: { ...YES_NO, description: 'history.boneModifyingAgent.agent is set and not none.' },
+  bmaAgent: nullableEnum(['none', 'zoledronic_acid', 'denosumab', 'pamidronate'], 'history.boneModifyingAgent.agent.'),
   bmaComplications: { type: 'string[]', values: ['onj', 'hypocalcemia', 'renal'], description: 'history.boneModifyingAgent.complications.' },
   // --- pass 3: what passes 1–2 decided
   firedCodes: { type: 'string[]', pass: 3, description: 'Codes of the items emitted by earlier passes.' },
@@ -140,6 +152,9 @@ export const FACTS = {
   lesionPriorRt: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion has had radiotherapy.' },
   lesionSurgeryType: { ...nullableEnum(['decompression', 'stabilisation', 'augmentation'], 'surgery.type of the lesion.'), scope: 'spine_lesion' },
   lesionRtAfterSurgery: { type: 'boolean', scope: 'spine_lesion', description: 'A priorRt dated after the surgery date.' },
+  lesionSpinalRtOption: { type: 'string', values: ['ebrt', 'reirradiation'], scope: 'spine_lesion', description: 'The radiotherapy option for this level: reirradiation when it has priorRt, else ebrt.' },
+  lesionPostopRtOption: { type: 'string', values: ['postoperative_rt', 'reirradiation'], scope: 'spine_lesion', description: 'After surgery at this level: reirradiation when it has a priorRt not dated after the surgery (an undated course included), else postoperative_rt.' },
+  lesionRtSurgeryUndated: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion has priorRt and surgery, and priorRt.date or surgery.date is absent.' },
   lesionDeficit: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion is among deficitLevels.' },
   // --- non-spine bone lesion scope
   boneSite: { type: 'string', values: NON_SPINE_SITES, scope: 'bone_lesion', description: 'The lesion\'s site.' },

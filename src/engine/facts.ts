@@ -1,9 +1,9 @@
 import type { Case } from '../schemas/case.js'
 import type { Assessment } from '../schemas/recommendation.js'
 import type { BoneLesionFactName, CaseFactName, FactValue, SpineLesionFactName } from './fact-catalogue.js'
-import { erStatus, her2Status, isHypercalcaemic, isMetastatic } from './classification.js'
+import { erStatus, her2Status, hypercalcaemiaSeverity, isHypercalcaemic, isHypocalcaemic, isMetastatic } from './classification.js'
 import {
-  HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsSinceLastAntiHer2, priorAgents,
+  currentAgents, daysBetween, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsSinceLastAntiHer2, priorAgents,
   progressedAgents, treatmentDecision
 } from './history.js'
 import { assessSpine, bilskyRank, sinsScore } from './spine.js'
@@ -51,7 +51,8 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
   const earlyRelapse = months !== null && months <= 12
   const last = lastLine(lines)
   const decision = treatmentDecision(last, disease.extracranialStatus)
-  const current = decision === 'continue_line' ? last : undefined
+  // A line stopped for toxicity while controlled continues with another partner (toxicity_switch).
+  const current = decision === 'continue_line' || decision === 'toxicity_switch' ? last : undefined
   const priorHer2Lines = lines.filter((line) => hasAntiHer2(line.agents)).length
   const lineOfTherapy = Math.max(1, priorHer2Lines + (earlyRelapse ? 1 : 0) + (decision === 'start_line' ? 1 : 0))
 
@@ -59,9 +60,8 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
   const oligometastatic = disease.totalMetastaticLesions !== undefined &&
     disease.totalMetastaticLesions >= 1 && disease.totalMetastaticLesions <= 5 && !cnsMetastases
   const survival = patient.estimatedSurvivalMonths
-  const intensiveTherapyAppropriate = performanceEcog <= 2 &&
-    input.preferences?.goalsOfCare !== 'comfort_focused' &&
-    !(survival !== undefined && survival < 3)
+  const comfortCare = input.preferences?.goalsOfCare === 'comfort_focused' || (survival !== undefined && survival < 3)
+  const intensiveTherapyAppropriate = performanceEcog <= 2 && !comfortCare
   const pregnant = patient.pregnant === true
   const her2TherapyPlanned = inScope && her2 === 'positive' && !pregnant &&
     (decision === 'start_line' || (current !== undefined && hasAntiHer2(current.agents)))
@@ -95,6 +95,7 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     performanceEcog,
     menopausalStatus: orNull(patient.menopausalStatus),
     pregnant: orNull(patient.pregnant),
+    gestationalWeeks: orNull(patient.gestationalWeeks),
     surgicalCandidate: orNull(patient.surgicalCandidate),
     estimatedSurvivalMonths: orNull(survival),
     lvefPercent: orNull(patient.lvefPercent),
@@ -105,10 +106,14 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     maxIldGrade: ildGrades.length > 0 ? Math.max(...ildGrades) : null,
     creatinineClearanceMlMin: orNull(patient.creatinineClearanceMlMin),
     hypercalcaemia: isHypercalcaemic(patient.correctedCalcium),
+    hypercalcaemiaSeverity: hypercalcaemiaSeverity(patient.correctedCalcium),
+    hypocalcaemia: isHypocalcaemic(patient.correctedCalcium),
+    hypercalcaemiaSymptoms: orNull(patient.hypercalcaemiaSymptoms),
     vitaminD25OHNgMl: orNull(patient.vitaminD25OHNgMl),
     dentalStatus: orNull(patient.dentalStatus),
     dpydStatus: patient.dpydStatus ?? 'not_tested',
     intensiveTherapyAppropriate,
+    comfortCare,
     declinesChemotherapy: orNull(input.preferences?.declinesChemotherapy),
     goalsOfCare: orNull(input.preferences?.goalsOfCare),
     asksAboutPrimarySurgery: orNull(input.preferences?.asksAboutPrimarySurgery),
@@ -135,12 +140,14 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     brainSymptomatic: orNull(brain?.symptomatic),
     brainMassEffect: orNull(brain?.massEffect),
     brainStatus: orNull(brain?.status),
+    brainPriorRtTechnique: orNull(brain?.priorRt?.technique),
     leptomeningeal: brain?.leptomeningeal === true || sites.includes('leptomeningeal'),
     cnsMetastases,
     monthsSinceLastAntiHer2: months,
     earlyRelapse,
     earlyStageAgents: [...new Set(early.flatMap((entry) => entry.agents))].sort(),
     earlyStageAntiHer2: early.some((entry) => hasAntiHer2(entry.agents)),
+    earlyStageHer2AntibodyAdc: early.some((entry) => entry.agents.some((agent) => HER2_ANTIBODY_ADC_AGENTS.has(agent))),
     metastaticLineCount: lines.length,
     priorHer2Lines,
     lastLineNumber: orNull(last?.lineNumber),
@@ -148,20 +155,27 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     lastLineOutcome: orNull(last?.outcome),
     lastLineProgressionPattern: orNull(last?.progressionPattern),
     lastLineHasHer2AntibodyAdc: (last?.agents ?? []).some((agent) => HER2_ANTIBODY_ADC_AGENTS.has(agent)),
+    lastLineToxicAgents: last?.toxicAgents ?? [],
+    lastLineToxicAgentsRecorded: last?.toxicAgents !== undefined,
+    lastLineDurationDays: last?.startDate !== undefined && last.endDate !== undefined ? daysBetween(last.startDate, last.endDate) : null,
     treatmentDecision: decision,
     lineOfTherapy,
     priorAgents: agentsPrior,
     currentLineNumber: orNull(current?.lineNumber),
     currentLineAgents: current?.agents ?? [],
+    currentAgents: currentAgents(current, decision),
     progressedAgents: progressed,
     her2TherapyPlanned,
     onBma: bma !== undefined && bma.agent !== 'none',
+    bmaAgent: orNull(bma?.agent),
     bmaComplications: bma?.complications ?? []
   }
 
   const spineLesionFacts = spineLesions.map((lesion, i) => {
     const rtAfterSurgery = lesion.priorRt?.date !== undefined && lesion.surgery?.date !== undefined &&
       lesion.priorRt.date > lesion.surgery.date
+    // An undated course may itself have been the postoperative RT: it counts as given before surgery.
+    const rtBeforeSurgery = lesion.priorRt !== undefined && !rtAfterSurgery
     const lesionFacts: SpineLesionFacts = {
       lesionLevel: lesion.level,
       lesionSins: sinsScore(lesion),
@@ -174,6 +188,10 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
       lesionPriorRt: lesion.priorRt !== undefined,
       lesionSurgeryType: orNull(lesion.surgery?.type),
       lesionRtAfterSurgery: rtAfterSurgery,
+      lesionSpinalRtOption: lesion.priorRt !== undefined ? 'reirradiation' : 'ebrt',
+      lesionPostopRtOption: rtBeforeSurgery ? 'reirradiation' : 'postoperative_rt',
+      lesionRtSurgeryUndated: lesion.priorRt !== undefined && lesion.surgery !== undefined &&
+        (lesion.priorRt.date === undefined || lesion.surgery.date === undefined),
       lesionDeficit: spine.lesionDeficit[i] === true
     }
     return { target: lesion.level, facts: lesionFacts }
@@ -196,6 +214,7 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     her2Status: her2,
     erStatus: er,
     lineOfTherapy,
+    treatmentDecision: decision,
     ...(months === null ? {} : { monthsSinceLastAntiHer2: months }),
     priorAgents: agentsPrior,
     cnsMetastases,

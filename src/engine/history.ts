@@ -1,5 +1,5 @@
 import type { Case } from '../schemas/case.js'
-import type { Agent } from '../schemas/common.js'
+import type { Agent, TreatmentDecision } from '../schemas/common.js'
 
 /**
  * Treatment-history facts: relapse interval, line of therapy, current line, progressed agents.
@@ -7,7 +7,6 @@ import type { Agent } from '../schemas/common.js'
  */
 
 type MetastaticLine = NonNullable<NonNullable<Case['history']>['metastaticLines']>[number]
-export type TreatmentDecision = 'start_line' | 'continue_line'
 
 export const ANTI_HER2_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
   'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'tucatinib', 'neratinib', 'lapatinib', 'margetuximab'
@@ -17,13 +16,16 @@ export const HER2_ANTIBODY_ADC_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
   'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'margetuximab'
 ])
 
+/** The HER2 antibodies that continue after a toxicity stop (the partner is replaced). */
+const HER2_ANTIBODIES: ReadonlySet<Agent> = new Set<Agent>(['trastuzumab', 'pertuzumab'])
+
 /** Average Gregorian month, so that intervals do not depend on which months they span. */
 const DAYS_PER_MONTH = 30.4375
 const MS_PER_DAY = 86_400_000
 
 export const hasAntiHer2 = (agents: readonly Agent[]): boolean => agents.some((agent) => ANTI_HER2_AGENTS.has(agent))
 
-function daysBetween (from: string, to: string): number {
+export function daysBetween (from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / MS_PER_DAY)
 }
 
@@ -54,12 +56,28 @@ export function lastLine (lines: readonly MetastaticLine[]): MetastaticLine | un
 const LOCAL_PATTERNS = new Set(['oligoprogression', 'cns_only'])
 const ACTIVE_OUTCOMES = new Set(['ongoing', 'response'])
 
+const CONTROLLED = new Set(['responding', 'stable'])
+
 /**
- * start_line when there is no metastatic line, the last line stopped for toxicity, or the disease
- * progresses systemically on it; oligoprogression and CNS-only progression are treated locally
- * while the line continues (an absent pattern counts as systemic progression).
+ * A line stopped for toxicity while the disease was recorded controlled, that had trastuzumab itself
+ * (not only an ADC) and whose toxic agents do not include a HER2 antibody: not a progression — the
+ * antibodies continue with another partner and the line number does not advance (SYS-14).
+ */
+function isToxicitySwitch (last: MetastaticLine, extracranialStatus: string | undefined): boolean {
+  return last.outcome === 'toxicity' &&
+    extracranialStatus !== undefined && CONTROLLED.has(extracranialStatus) &&
+    last.agents.includes('trastuzumab') &&
+    !(last.toxicAgents ?? []).some((agent) => HER2_ANTIBODIES.has(agent))
+}
+
+/**
+ * toxicity_switch as above; else start_line when there is no metastatic line, the last line stopped
+ * for toxicity, or the disease progresses systemically on it; oligoprogression and CNS-only
+ * progression are treated locally while the line continues (an absent pattern counts as systemic
+ * progression).
  */
 export function treatmentDecision (last: MetastaticLine | undefined, extracranialStatus: string | undefined): TreatmentDecision {
+  if (last !== undefined && isToxicitySwitch(last, extracranialStatus)) return 'toxicity_switch'
   if (last === undefined || last.outcome === 'toxicity') return 'start_line'
   const progressing = last.outcome === 'progression' || extracranialStatus === 'progressing'
   const treatedLocally = last.progressionPattern !== undefined && LOCAL_PATTERNS.has(last.progressionPattern)
@@ -82,6 +100,15 @@ export function progressedAgents (lines: readonly MetastaticLine[], extracranial
     last.agents.forEach((agent) => agents.add(agent))
   }
   return [...agents].sort()
+}
+
+/**
+ * The agents given now: the current line's, but under toxicity_switch only its trastuzumab and
+ * pertuzumab (the other agents were stopped for toxicity).
+ */
+export function currentAgents (current: MetastaticLine | undefined, decision: TreatmentDecision): Agent[] {
+  if (current === undefined) return []
+  return decision === 'toxicity_switch' ? current.agents.filter((agent) => HER2_ANTIBODIES.has(agent)) : [...current.agents]
 }
 
 export function priorAgents (history: Case['history']): Agent[] {

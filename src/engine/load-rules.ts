@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { z } from 'zod'
 import {
-  ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
+  evidenceRef, ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
   type TopLevelCondition
 } from '../schemas/rule-file.js'
 import { factSpec, type FactSpec } from './fact-catalogue.js'
@@ -113,7 +113,7 @@ function checkRule (file: string, rule: RuleDefinition, references: ReadonlyMap<
     const problem = leafProblem(leaf, rule)
     if (problem !== undefined) fail(problem)
   }
-  for (const ref of params.evidence) {
+  for (const ref of params.evidence.map(evidenceRef)) {
     if (!references.has(ref)) fail(`unknown reference ${ref} (not in ${REFERENCES_FILE})`)
   }
   if (rule.scope !== 'case' && (params.targets !== undefined || params.targetsFact !== undefined)) {

@@ -9,7 +9,7 @@ import { ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS } from './history.js'
  */
 
 export const OPTION_LABELS: Readonly<Record<OptionId, string>> = {
-  thp: 'Taxane (docetaxel or paclitaxel) + trastuzumab + pertuzumab (THP)',
+  thp: 'Taxane (docetaxel, paclitaxel or nab-paclitaxel) + trastuzumab + pertuzumab (THP)',
   tdxd_pertuzumab: 'Trastuzumab deruxtecan (T-DXd) + pertuzumab',
   tdxd: 'Trastuzumab deruxtecan (T-DXd)',
   tucatinib_trastuzumab_capecitabine: 'Tucatinib + trastuzumab + capecitabine',
@@ -52,6 +52,10 @@ export const OPTION_LABELS: Readonly<Record<OptionId, string>> = {
   her2_testing: 'HER2 testing (IHC, with ISH when IHC 2+)',
   staging_imaging: 'Staging: CT chest/abdomen (± pelvis) and bone scintigraphy or FDG-PET/CT',
   brain_mri: 'Brain MRI',
+  spine_mri: 'Whole-spine MRI within 1 week',
+  iv_hydration: 'IV isotonic saline hydration',
+  calcitonin: 'Calcitonin',
+  radionecrosis_workup: 'Radionecrosis work-up (perfusion MRI, MR spectroscopy or PET, or resection) before brain re-irradiation',
   denosumab: 'Denosumab 120 mg SC every 4 weeks',
   zoledronic_acid: 'Zoledronic acid IV every 12 weeks (or every 3–4 weeks)',
   pamidronate: 'Pamidronate 90 mg IV every 3–4 weeks',
@@ -74,7 +78,9 @@ export const OPTION_LABELS: Readonly<Record<OptionId, string>> = {
   toxicity_review: 'Toxicity review each cycle'
 }
 
-const TAXANE: Agent[] = ['docetaxel', 'paclitaxel']
+/** A taxane is docetaxel, paclitaxel or nab-paclitaxel (spec r6). */
+export const TAXANES: readonly Agent[] = ['docetaxel', 'paclitaxel', 'nab_paclitaxel']
+const TAXANE = TAXANES
 const CHEMOTHERAPY: Agent[] = ['capecitabine', 'vinorelbine', 'eribulin', 'gemcitabine']
 const ENDOCRINE: Agent[] = ['aromatase_inhibitor', 'fulvestrant', 'tamoxifen', 'ovarian_suppression']
 
@@ -99,7 +105,7 @@ export const OPTION_AGENTS: Readonly<Partial<Record<OptionId, readonly Agent[]>>
   palbociclib_maintenance: ['trastuzumab', 'pertuzumab', 'palbociclib', ...ENDOCRINE],
   tucatinib_maintenance: ['trastuzumab', 'pertuzumab', 'tucatinib'],
   endocrine_therapy: ENDOCRINE,
-  chemotherapy_without_her2: [...TAXANE, ...CHEMOTHERAPY, 'nab_paclitaxel', 'anthracycline', 'carboplatin', 'cyclophosphamide']
+  chemotherapy_without_her2: [...TAXANE, ...CHEMOTHERAPY, 'anthracycline', 'carboplatin', 'cyclophosphamide']
 }
 
 const optionsContaining = (agents: ReadonlySet<Agent>): ReadonlySet<OptionId> => new Set(

@@ -80,9 +80,9 @@ export function isHighGradeCompression (lesion: SpineLesion): boolean {
 export interface SpineAssessment {
   neuroDeficit: boolean
   suspectedMscc: boolean
-  /** Levels of the lesions that may explain the deficit, in the order the case lists them. */
+  /** With a deficit or radicular pain: levels of the lesions that may explain it, in the order the case lists them. */
   deficitLevels: SpineLevel[]
-  /** One flag per spine lesion: it is among the deficit levels. */
+  /** One flag per spine lesion: it may explain a deficit (radicular pain alone never sets it). */
   lesionDeficit: boolean[]
   unexplainedDeficit: boolean
   spinalCordCompression: CordCompression
@@ -95,19 +95,22 @@ export function assessSpine (input: Case, performanceEcog: number): SpineAssessm
   const disease = input.disease
   const lesions = disease.spineLesions ?? []
   const neuro = disease.neuro
-  const boneListed = disease.metastaticSites.includes('bone')
   const neuroDeficit = isNeuroDeficit(neuro)
+  // An absent neuro record is never a symptom (data gap); radicular pain counts among the
+  // neurological symptoms of cord compression (NICE NG234), though it is not a deficit.
   const anySign = neuro !== undefined && neuro.deficit !== 'none'
 
-  const suspectedMscc = anySign && (lesions.some(couldCompressCord) || (lesions.length === 0 && boneListed))
-  const lesionDeficit = lesions.map((lesion) => neuroDeficit && couldCompressCord(lesion))
-  const deficitLevels = lesions.filter((_, i) => lesionDeficit[i]).map((lesion) => lesion.level)
+  // Whatever the sites: NICE NG234 applies to any patient with cancer and neurological symptoms.
+  const suspectedMscc = anySign && (lesions.some(couldCompressCord) || lesions.length === 0)
+  const compressing = lesions.map(couldCompressCord)
+  const lesionDeficit = compressing.map((could) => neuroDeficit && could)
+  const deficitLevels = anySign ? lesions.filter((_, i) => compressing[i]).map((lesion) => lesion.level) : []
   const unexplainedDeficit = neuroDeficit && lesions.length > 0 && deficitLevels.length === 0
 
   const highGrade = lesions.filter(isHighGradeCompression)
   const highGradeLevels = highGrade.map((lesion) => lesion.level)
   let spinalCordCompression: CordCompression = 'none'
-  if (neuroDeficit && (deficitLevels.length > 0 || (lesions.length === 0 && boneListed))) {
+  if (neuroDeficit && (deficitLevels.length > 0 || lesions.length === 0)) {
     spinalCordCompression = 'with_neurological_deficit'
   } else if (highGrade.length > 0) {
     spinalCordCompression = 'radiological'

@@ -58,8 +58,12 @@ export const Brain = z.strictObject({
   symptomatic: z.boolean().optional().describe('Neurological symptoms attributed to the brain metastases.'),
   massEffect: z.boolean().optional().describe('Mass effect on imaging.'),
   status: z.enum(['untreated', 'treated_stable', 'treated_progressing']).optional().describe('Status of the brain metastases after any local therapy.'),
-  leptomeningeal: z.boolean().optional().describe('Leptomeningeal disease.')
-}).meta({ id: 'Brain', description: 'Brain metastases. Bone, vertebral and epidural disease is never recorded here: it is not CNS disease.' })
+  leptomeningeal: z.boolean().optional().describe('Leptomeningeal disease. Leptomeningeal disease without parenchymal metastases is { present: false, leptomeningeal: true }.'),
+  priorRt: z.strictObject({
+    technique: z.enum(['srs', 'fractionated_srs', 'wbrt']).describe('srs: single-fraction radiosurgery; fractionated_srs: hypofractionated stereotactic RT; wbrt: whole-brain RT.'),
+    date: IsoDate.optional().describe('Date of the last fraction.')
+  }).optional().describe('The latest brain radiotherapy, for the radionecrosis-versus-progression work-up and re-irradiation decisions.')
+}).meta({ id: 'Brain', description: 'Brain metastases (present = parenchymal). Bone, vertebral and epidural disease is never recorded here: it is not CNS disease.' })
 
 export const Neuro = z.strictObject({
   deficit: z.enum(['none', 'radicular_pain', 'motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'])
@@ -75,7 +79,8 @@ export const Patient = z.strictObject({
   ecog: int(0, 4).describe('ECOG performance status now, 0 (fully active) – 4 (completely disabled).'),
   ecogBeforeDeficit: int(0, 4).optional().describe('ECOG before an acute neurological event such as cord compression (used for surgical decisions).'),
   menopausalStatus: z.enum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown']).optional().describe('Menopausal status (endocrine therapy choice, contraception counselling).'),
-  pregnant: z.boolean().optional().describe('Currently pregnant. Absent counts as not pregnant (a data gap for women under 55).'),
+  pregnant: z.boolean().optional().describe('Currently pregnant. Absent counts as not pregnant (a data gap for women under 55 who are not recorded postmenopausal).'),
+  gestationalWeeks: int(0, 44).optional().describe('Completed weeks of gestation, only with pregnant true (CI-05 names the trimester: first < 14, second 14–27, third ≥ 28).'),
   surgicalCandidate: z.boolean().optional().describe('Medically fit for spine surgery.'),
   estimatedSurvivalMonths: num(0, 600).optional().describe('Estimated survival, months.'),
   lvefPercent: num(5, 90).optional().describe('Most recent left-ventricular ejection fraction, %.'),
@@ -88,6 +93,7 @@ export const Patient = z.strictObject({
     value: z.number().gt(0).max(100).describe('Albumin-corrected serum calcium.'),
     unit: z.enum(['mg/dL', 'mmol/L']).describe('Unit of the value (hypercalcaemia: > 10.5 mg/dL or > 2.62 mmol/L).')
   }).optional().describe('Albumin-corrected serum calcium with its unit.'),
+  hypercalcaemiaSymptoms: z.boolean().optional().describe('Symptoms attributed to hypercalcaemia (confusion, drowsiness, polyuria/polydipsia, vomiting, constipation): they make mild hypercalcaemia urgent when metastatic (SUP-01). Absent counts as asymptomatic.'),
   vitaminD25OHNgMl: num(0, 300).optional().describe('Serum 25-hydroxy vitamin D, ng/mL.'),
   dentalStatus: z.enum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj']).optional()
     .describe('Dental assessment before bone-modifying agents; active_onj = active osteonecrosis of the jaw.'),
@@ -141,7 +147,8 @@ export const MetastaticLine = z.strictObject({
     .describe('ongoing/response: the line is active; progression/toxicity/completed_planned: it has ended.'),
   progressionPattern: z.enum(['extracranial', 'cns_only', 'both', 'oligoprogression']).optional()
     .describe('Where the disease progressed; oligoprogression and cns_only are treated locally while the line continues.'),
-  maxIldGrade: int(0, 5).optional().describe('Worst interstitial lung disease grade (CTCAE) on this line.')
+  maxIldGrade: int(0, 5).optional().describe('Worst interstitial lung disease grade (CTCAE) on this line.'),
+  toxicAgents: z.array(Agent).min(1).max(12).optional().describe('Only with outcome "toxicity": the agents of this line stopped for toxicity, each one of its agents. Trastuzumab or pertuzumab among them means the antibody itself caused it (then the next line is a new line).')
 }).meta({ id: 'MetastaticLine', description: 'One line of systemic therapy for metastatic disease.' })
 
 export const EarlyStageTherapy = z.strictObject({
@@ -227,8 +234,12 @@ export function consistencyIssues (input: CaseInput, today: string): Consistency
   })
 
   const brain = disease.brain
+  notAfterEvaluation(brain?.priorRt?.date, ['disease', 'brain', 'priorRt', 'date'])
   if (brain !== undefined && !brain.present) {
-    for (const key of ['count', 'maxDiameterCm', 'symptomatic', 'massEffect', 'status', 'leptomeningeal'] as const) {
+    // Leptomeningeal disease without parenchymal metastases is { present: false, leptomeningeal: true },
+    // and may carry the brain RT it had (e.g. WBRT).
+    const parenchymal = ['count', 'maxDiameterCm', 'symptomatic', 'massEffect', 'status', ...(brain.leptomeningeal === true ? [] : ['priorRt'] as const)] as const
+    for (const key of parenchymal) {
       if (brain[key] !== undefined) {
         issues.push({ path: ['disease', 'brain', key], message: 'is given while brain.present is false; remove it or set brain.present to true' })
       }
@@ -236,6 +247,11 @@ export function consistencyIssues (input: CaseInput, today: string): Consistency
     if (disease.metastaticSites.includes('brain')) {
       issues.push({ path: ['disease', 'brain', 'present'], message: 'is false while metastaticSites lists "brain"; the two must agree' })
     }
+  }
+
+  const patient = input.patient
+  if (patient.gestationalWeeks !== undefined && patient.pregnant !== true) {
+    issues.push({ path: ['patient', 'gestationalWeeks'], message: 'is given while patient.pregnant is not true; remove it or record the pregnancy' })
   }
 
   const history = input.history
@@ -251,6 +267,14 @@ export function consistencyIssues (input: CaseInput, today: string): Consistency
     seenLines.add(line.lineNumber)
     if (line.startDate !== undefined && line.endDate !== undefined && line.endDate < line.startDate) {
       issues.push({ path: [...base, 'endDate'], message: `is ${line.endDate}, before the line's startDate ${line.startDate}` })
+    }
+    if (line.toxicAgents !== undefined) {
+      if (line.outcome !== 'toxicity') {
+        issues.push({ path: [...base, 'toxicAgents'], message: `is given on a line whose outcome is "${line.outcome}"; toxicAgents belongs only to a line stopped for toxicity` })
+      }
+      line.toxicAgents.forEach((agent, j) => {
+        if (!line.agents.includes(agent)) issues.push({ path: [...base, 'toxicAgents', j], message: `is "${agent}", which is not among the line's agents` })
+      })
     }
     notAfterEvaluation(line.startDate, [...base, 'startDate'])
     notAfterEvaluation(line.endDate, [...base, 'endDate'])

@@ -54,7 +54,8 @@ export const LOCAL_OPTION_IDS = [
   'locoregional_therapy_primary', 'upfront_mastectomy', 'metastasis_directed_therapy'
 ] as const
 export const SUPPORTIVE_OPTION_IDS = [
-  'biopsy_metastasis', 'her2_ish', 'her2_testing', 'staging_imaging', 'brain_mri', 'denosumab',
+  'biopsy_metastasis', 'her2_ish', 'her2_testing', 'staging_imaging', 'brain_mri', 'spine_mri',
+  'iv_hydration', 'calcitonin', 'radionecrosis_workup', 'denosumab',
   'zoledronic_acid', 'pamidronate', 'dental_evaluation', 'calcium_vitamin_d',
   'cardio_oncology_referral', 'palliative_care', 'dpyd_testing', 'contraception_counselling',
   'pregnancy_test', 'antiemetic_prophylaxis', 'patient_education_mscc'
@@ -72,6 +73,10 @@ export const OptionId = z.enum(OPTION_IDS).meta({
 })
 export type OptionId = z.infer<typeof OptionId>
 
+/** The derived treatment decision (spec/clinical-rules.md Part 1, `treatmentDecision`). */
+export const TREATMENT_DECISIONS = ['start_line', 'continue_line', 'toxicity_switch'] as const
+export type TreatmentDecision = typeof TREATMENT_DECISIONS[number]
+
 export const STRENGTHS = ['urgent', 'avoid', 'recommended', 'consider', 'info'] as const
 export const Strength = z.enum(STRENGTHS).meta({
   id: 'Strength',
@@ -88,6 +93,7 @@ export const Verification = z.enum(VERIFICATIONS).meta({
   id: 'Verification',
   description: 'How far the reference was checked against a retrievable source: verified, partial(ly verified) or unverified.'
 })
+export type Verification = z.infer<typeof Verification>
 
 export const SPINE_LEVELS = [
   'C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7',

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Agent, Digest, Domain, OptionId, RefId, RulesetSummary, Strength, Verification } from './common.js'
+import { Agent, Digest, Domain, OptionId, RefId, RulesetSummary, Strength, TREATMENT_DECISIONS, Verification } from './common.js'
 
 /** The response of POST /v1/recommendations (spec/api.md "Response"). */
 
@@ -56,7 +56,8 @@ export const Assessment = z.object({
   stageReclassified: z.boolean().describe('True when the presentation said early/locally_advanced but metastases exist (AJCC: any M1 is stage IV).'),
   her2Status: z.enum(['positive', 'negative', 'equivocal', 'unknown']).describe('ASCO/CAP 2018 interpretation of IHC and ISH.'),
   erStatus: z.enum(['positive', 'low', 'negative']).describe('negative < 1 %, low 1–10 %, positive > 10 %.'),
-  lineOfTherapy: z.int().min(1).describe('The metastatic line being chosen now, after relapse-interval rules.'),
+  lineOfTherapy: z.int().min(1).describe('The metastatic line being chosen now, after relapse-interval rules; under continue_line and toxicity_switch, the line that continues.'),
+  treatmentDecision: z.enum(TREATMENT_DECISIONS).describe('start_line: a new systemic line is chosen; continue_line: the current line continues (oligo- or CNS-only progression is treated locally); toxicity_switch: the last line stopped for toxicity while the disease was controlled — the HER2 antibodies continue with another partner.'),
   monthsSinceLastAntiHer2: z.number().optional().describe('Months (1 decimal) from the last early-stage anti-HER2 dose to metastatic diagnosis.'),
   priorAgents: z.array(Agent).describe('Every agent given in any setting, sorted, unique.'),
   cnsMetastases: z.boolean().describe('Brain or leptomeningeal disease only; bone and epidural disease are never CNS.'),
@@ -94,8 +95,8 @@ export const RecommendationResponse = z.object({
   caseId: z.string().optional().describe('The caseId of the request, echoed.'),
   scope: z.object({
     inScope: z.boolean().describe('Metastatic and HER2 positive or equivocal.'),
-    pathway: z.enum(['her2_positive_metastatic', 'out_of_scope']).describe('The pathway the case follows.'),
-    reason: z.string().min(1).optional().describe('Why the case is out of scope.')
+    pathway: z.enum(['her2_positive_metastatic', 'her2_status_pending', 'out_of_scope']).describe('her2_positive_metastatic: in scope with HER2 positive; her2_status_pending: in scope while HER2 is equivocal (IHC 2+ without a deciding ISH result) — no HER2-directed option until it is resolved; out_of_scope: inScope false.'),
+    reason: z.string().min(1).optional().describe('Why the case is out of scope, or why HER2 status is pending.')
   }).describe('Whether the case belongs to this service; out of scope: only classification and emergencies.'),
   assessment: Assessment,
   recommendations: z.array(Recommendation).describe('Ordered by strength (urgent, avoid, recommended, consider, info), then domain, code and target.'),

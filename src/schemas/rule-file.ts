@@ -53,10 +53,19 @@ export type RuleOption = z.infer<typeof RuleOption>
 
 export const RuleNote = z.strictObject({ when: TopLevelCondition, text: z.string().min(1) })
 
+/**
+ * A cited reference: its id, or its id with the tag Part 2 of the clinical specification attaches to
+ * it in this code's row. The evidence item carries the lower of that tag and the catalogue's
+ * (Part 4) tag; a bare id carries the catalogue's.
+ */
+export const RuleEvidence = z.union([RefId, z.strictObject({ ref: RefId, verification: Verification })])
+export type RuleEvidence = z.infer<typeof RuleEvidence>
+export const evidenceRef = (evidence: RuleEvidence): string => (typeof evidence === 'string' ? evidence : evidence.ref)
+
 const Duration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/)
 
 export const RuleParams = z.strictObject({
-  code: z.string().regex(/^(CLS|SYS|CI|LOC|PRIM|OLI|CNS|BMA|FU)-\d{2}[a-z]?$/),
+  code: z.string().regex(/^(CLS|SYS|CI|LOC|PRIM|OLI|CNS|BMA|SUP|FU)-\d{2}[a-z]?$/),
   domain: Domain,
   strength: Strength,
   title: z.string().min(1).max(139),
@@ -69,7 +78,7 @@ export const RuleParams = z.strictObject({
   /** A string[] fact whose value becomes the targets (no `targets` field when it is empty). */
   targetsFact: z.enum(['deficitLevels', 'highGradeCompressionLevels']).optional(),
   schedule: z.strictObject({ intervalMin: Duration, intervalMax: Duration.optional(), note: z.string().min(1).optional() }).optional(),
-  evidence: z.array(RefId).min(1),
+  evidence: z.array(RuleEvidence).min(1),
   /** A warning the response carries when this rule fires. */
   warning: z.strictObject({ code: z.string().regex(/^[A-Z][A-Z0-9_]*$/), message: z.string().min(1) }).optional(),
   /**
@@ -77,7 +86,28 @@ export const RuleParams = z.strictObject({
    * capecitabine option would otherwise be offered"): the item forbids in pass 3 as usual, but is
    * dropped from the response when no pass-3 item proposed any of its avoided options.
    */
-  onlyWhenAvoidedOptionProposed: z.literal(true).optional()
+  onlyWhenAvoidedOptionProposed: z.literal(true).optional(),
+  /**
+   * The item may appear out of scope (HER2 negative or unknown, or not metastatic): classification
+   * and the emergencies that do not wait for HER2 status. Every other item is in-scope only.
+   */
+  allowedOutOfScope: z.literal(true).optional(),
+  /**
+   * Pass-2 filters only: the codes this filter does not filter (BMA-05 does not remove SUP-01's
+   * antiresorptives: spec/clinical-rules.md "Data gaps", the one stated exemption).
+   */
+  doesNotFilter: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * The item is "consider" after filtering (step 3c) unless one of these options is still offered
+   * (SYS-12: without tucatinib–trastuzumab–capecitabine, T-DXd or T-DM1 the menu is C).
+   */
+  considerUnlessOffered: z.array(OptionId).min(1).optional(),
+  /**
+   * Pass 3: the item keeps its strength when every option it offers is "consider" (BMA-01, whose C
+   * options time or choose the agent while starting a BMA stays R). Other recommended items of pass
+   * 3 whose offered options are all C become C.
+   */
+  strengthNotCappedByOptions: z.literal(true).optional()
 })
 export type RuleParams = z.infer<typeof RuleParams>
 
