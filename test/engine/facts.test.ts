@@ -128,7 +128,19 @@ t.test('deriveFacts: every fact of a minimal case (missing data is null, never a
     progressedAgents: [],
     her2TherapyPlanned: true,
     onBma: false,
-    bmaComplications: []
+    bmaComplications: [],
+    gestationalWeeks: null,
+    hypercalcaemiaSeverity: null,
+    hypocalcaemia: false,
+    hypercalcaemiaSymptoms: null,
+    comfortCare: false,
+    brainPriorRtTechnique: null,
+    earlyStageHer2AntibodyAdc: false,
+    lastLineToxicAgents: [],
+    lastLineToxicAgentsRecorded: false,
+    lastLineDurationDays: null,
+    currentAgents: [],
+    bmaAgent: null
   })
   t.strictSame(derived.spineLesions, [])
   t.strictSame(derived.boneLesions, [])
@@ -154,6 +166,7 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
       ildHistory: 'none',
       creatinineClearanceMlMin: 85,
       correctedCalcium: { value: 2.7, unit: 'mmol/L' },
+      hypercalcaemiaSymptoms: true,
       vitaminD25OHNgMl: 22,
       dentalStatus: 'cleared',
       dpydStatus: 'normal'
@@ -199,7 +212,7 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
         { site: 'femur', painNrs: 4, mirelsScore: 9, pathologicFracture: false, priorRt: { doseGy: 8, fractions: 1, technique: 'conventional' } },
         { site: 'rib' }
       ],
-      brain: { present: true, count: 2, maxDiameterCm: 1.5, symptomatic: true, massEffect: false, status: 'untreated', leptomeningeal: false }
+      brain: { present: true, count: 2, maxDiameterCm: 1.5, symptomatic: true, massEffect: false, status: 'untreated', leptomeningeal: false, priorRt: { technique: 'srs', date: '2025-01-01' } }
     },
     history: {
       earlyStageTherapy: [
@@ -296,7 +309,19 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
     progressedAgents: ['t_dxd'],
     her2TherapyPlanned: false, // the current line has no anti-HER2 agent
     onBma: true,
-    bmaComplications: ['hypocalcemia']
+    bmaComplications: ['hypocalcemia'],
+    gestationalWeeks: null,
+    hypercalcaemiaSeverity: 'mild', // 2.7 mmol/L: above 2.62, below 3.0
+    hypocalcaemia: false,
+    hypercalcaemiaSymptoms: true,
+    comfortCare: false,
+    brainPriorRtTechnique: 'srs',
+    earlyStageHer2AntibodyAdc: true,
+    lastLineToxicAgents: [],
+    lastLineToxicAgentsRecorded: false,
+    lastLineDurationDays: null, // no endDate
+    currentAgents: ['capecitabine'],
+    bmaAgent: 'denosumab'
   })
   t.strictSame(derived.spineLesions, [
     {
@@ -313,6 +338,9 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
         lesionPriorRt: true,
         lesionSurgeryType: 'stabilisation',
         lesionRtAfterSurgery: true,
+        lesionSpinalRtOption: 'reirradiation',
+        lesionPostopRtOption: 'postoperative_rt', // irradiated after the surgery: that was the postoperative course
+        lesionRtSurgeryUndated: false,
         lesionDeficit: true
       }
     },
@@ -330,6 +358,9 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
         lesionPriorRt: false,
         lesionSurgeryType: null,
         lesionRtAfterSurgery: false,
+        lesionSpinalRtOption: 'ebrt',
+        lesionPostopRtOption: 'postoperative_rt',
+        lesionRtSurgeryUndated: false,
         lesionDeficit: true
       }
     },
@@ -347,6 +378,9 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
         lesionPriorRt: true,
         lesionSurgeryType: 'augmentation',
         lesionRtAfterSurgery: false,
+        lesionSpinalRtOption: 'reirradiation',
+        lesionPostopRtOption: 'reirradiation', // an undated course may have been given before the surgery
+        lesionRtSurgeryUndated: true,
         lesionDeficit: false
       }
     }
@@ -361,6 +395,7 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
     her2Status: 'positive',
     erStatus: 'positive',
     lineOfTherapy: 3,
+    treatmentDecision: 'continue_line',
     monthsSinceLastAntiHer2: 6.1,
     priorAgents: ['capecitabine', 'docetaxel', 'pertuzumab', 't_dm1', 't_dxd', 'trastuzumab', 'tucatinib'],
     cnsMetastases: true,
@@ -655,6 +690,7 @@ t.test('assessment: monthsSinceLastAntiHer2 omitted when null, present otherwise
     her2Status: 'positive',
     erStatus: 'negative',
     lineOfTherapy: 1,
+    treatmentDecision: 'start_line',
     priorAgents: [],
     cnsMetastases: false,
     spinalCordCompression: 'none',

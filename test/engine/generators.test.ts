@@ -32,7 +32,8 @@ t.test('constraints beyond the schema', async (t) => {
   })
   bad('pregnancy recorded for women only', (c) => c.patient.sex === 'male' && c.patient.pregnant !== undefined)
   bad('a pregnant patient is at most 50', (c) => c.patient.pregnant === true && c.patient.ageYears > 50)
-  bad('brain details only when brain.present', (c) => c.disease.brain?.present === false && Object.keys(c.disease.brain).length > 1)
+  bad('parenchymal brain details only when brain.present', (c) => c.disease.brain?.present === false &&
+    Object.keys(c.disease.brain).some((key) => key !== 'present' && key !== 'leptomeningeal' && !(key === 'priorRt' && c.disease.brain?.leptomeningeal === true)))
   bad('"brain" in sites only when brain is present or left out', (c) => c.disease.metastaticSites.includes('brain') && c.disease.brain?.present === false)
   bad('spine levels unique within a case', (c) => new Set((c.disease.spineLesions ?? []).map((l) => l.level)).size !== (c.disease.spineLesions ?? []).length)
   bad('metastatic lines start on or after the metastatic diagnosis', (c) => (c.history?.metastaticLines ?? [])

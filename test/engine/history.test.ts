@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsBetween, monthsSinceLastAntiHer2,
+  ANTI_HER2_AGENTS, currentAgents, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsBetween, monthsSinceLastAntiHer2,
   priorAgents, progressedAgents, treatmentDecision
 } from '../../src/engine/history.js'
 import type { Case } from '../../src/schemas/case.js'
@@ -112,14 +112,41 @@ t.test('treatmentDecision: start_line without a metastatic line', async (t) => {
 })
 
 t.test('treatmentDecision: each outcome with stable extracranial disease', async (t) => {
-  const rows: Array<[Outcome, string]> = [
-    ['ongoing', 'continue_line'], ['response', 'continue_line'], ['completed_planned', 'continue_line'],
-    ['progression', 'start_line'], ['toxicity', 'start_line']
+  const rows: Array<[Outcome, string, string]> = [
+    ['ongoing', 'continue_line', 'continue_line'], ['response', 'continue_line', 'continue_line'],
+    ['completed_planned', 'continue_line', 'continue_line'], ['progression', 'start_line', 'start_line'],
+    // A toxicity stop is a switch only while the disease is recorded controlled (red-team H5).
+    ['toxicity', 'toxicity_switch', 'start_line']
   ]
-  for (const [outcome, expected] of rows) {
-    t.equal(treatmentDecision(line(1, outcome, ['trastuzumab']), 'stable'), expected, outcome)
-    t.equal(treatmentDecision(line(1, outcome, ['trastuzumab']), undefined), expected, `${outcome}, status absent`)
+  for (const [outcome, stable, absent] of rows) {
+    t.equal(treatmentDecision(line(1, outcome, ['trastuzumab']), 'stable'), stable, outcome)
+    t.equal(treatmentDecision(line(1, outcome, ['trastuzumab']), undefined), absent, `${outcome}, status absent`)
   }
+})
+
+t.test('treatmentDecision: toxicity_switch needs controlled disease, trastuzumab itself, and no toxic HER2 antibody', async (t) => {
+  const stopped = (agents: Agent[], toxicAgents?: Agent[]): Line => ({ ...line(1, 'toxicity', agents), ...(toxicAgents === undefined ? {} : { toxicAgents }) })
+  const thp: Agent[] = ['docetaxel', 'trastuzumab', 'pertuzumab']
+  const rows: Array<[string, Line, string | undefined, string]> = [
+    ['THP, responding', stopped(thp), 'responding', 'toxicity_switch'],
+    ['THP, stable, docetaxel toxic', stopped(thp, ['docetaxel']), 'stable', 'toxicity_switch'],
+    ['THP, unknown status', stopped(thp), 'unknown', 'start_line'],
+    ['THP, progressing', stopped(thp), 'progressing', 'start_line'],
+    ['THP, trastuzumab toxic', stopped(thp, ['trastuzumab']), 'stable', 'start_line'],
+    ['THP, pertuzumab toxic', stopped(thp, ['docetaxel', 'pertuzumab']), 'stable', 'start_line'],
+    // Decision D6: an ADC line (± pertuzumab) stopped for toxicity is a new line.
+    ['T-DXd + pertuzumab', stopped(['t_dxd', 'pertuzumab']), 'stable', 'start_line'],
+    ['T-DM1', stopped(['t_dm1']), 'responding', 'start_line'],
+    ['trastuzumab + capecitabine', stopped(['trastuzumab', 'capecitabine'], ['capecitabine']), 'stable', 'toxicity_switch']
+  ]
+  for (const [name, last, status, expected] of rows) t.equal(treatmentDecision(last, status), expected, name)
+})
+
+t.test('currentAgents: the current line, under toxicity_switch only its HER2 antibodies', async (t) => {
+  const thp = line(1, 'toxicity', ['docetaxel', 'trastuzumab', 'pertuzumab'])
+  t.strictSame(currentAgents(thp, 'toxicity_switch'), ['trastuzumab', 'pertuzumab'])
+  t.strictSame(currentAgents(line(1, 'ongoing', ['t_dxd', 'pertuzumab']), 'continue_line'), ['t_dxd', 'pertuzumab'])
+  t.strictSame(currentAgents(undefined, 'start_line'), [])
 })
 
 t.test('treatmentDecision: extracranialStatus progressing starts a line for every outcome', async (t) => {
@@ -143,7 +170,8 @@ t.test('treatmentDecision: oligoprogression and cns_only continue the line; othe
     ['ongoing', 'progressing', 'extracranial', 'start_line'],
     ['ongoing', 'progressing', undefined, 'start_line'],
     ['toxicity', undefined, 'oligoprogression', 'start_line'],
-    ['toxicity', 'stable', 'cns_only', 'start_line']
+    ['toxicity', 'unknown', 'cns_only', 'start_line'],
+    ['toxicity', 'stable', 'cns_only', 'toxicity_switch']
   ]
   for (const [outcome, status, pattern, expected] of rows) {
     t.equal(treatmentDecision(line(1, outcome, ['trastuzumab'], pattern), status), expected, `${outcome}, ${status ?? 'status absent'}, ${pattern ?? 'pattern absent'}`)

@@ -147,7 +147,8 @@ t.test('Bilsky 2 without a deficit is radiological compression', async (t) => {
   for (const sign of [undefined, neuro('none'), neuro('radicular_pain')]) {
     const result = spine([lesion('T7', { bilsky: '2' })], sign)
     t.equal(result.spinalCordCompression, 'radiological', sign?.deficit ?? 'neuro absent')
-    t.strictSame(result.deficitLevels, [])
+    // Radicular pain is a symptom: its levels are LOC-01's targets (red-team L2), yet not a deficit.
+    t.strictSame(result.deficitLevels, sign?.deficit === 'radicular_pain' ? ['T7'] : [])
     t.strictSame(result.lesionDeficit, [false])
     t.strictSame(result.highGradeLevels, ['T7'])
     t.equal(result.mesccSurgical, false)
@@ -200,12 +201,12 @@ t.test('NEURO_DEFICIT_UNEXPLAINED when every lesion is below Bilsky 1c', async (
   t.strictSame(noLesions.warnings, [], 'no spine lesion recorded')
 })
 
-t.test('radicular pain: a sign for suspectedMscc but not a deficit', async (t) => {
+t.test('radicular pain: a sign for suspectedMscc and LOC-01\'s levels, but not a deficit', async (t) => {
   const result = spine([lesion('L4', { bilsky: '1c' })], neuro('radicular_pain'))
   sameFields(t, result, {
     neuroDeficit: false,
     suspectedMscc: true,
-    deficitLevels: [],
+    deficitLevels: ['L4'],
     lesionDeficit: [false],
     unexplainedDeficit: false,
     spinalCordCompression: 'none',
@@ -216,7 +217,7 @@ t.test('radicular pain: a sign for suspectedMscc but not a deficit', async (t) =
   t.equal(spine([lesion('L4', { bilsky: '1c' })]).suspectedMscc, false, 'neuro absent')
 })
 
-t.test('no spine lesion with bone among the sites: suspected compression', async (t) => {
+t.test('no spine lesion recorded, whatever the sites: suspected compression (NICE NG234, red-team M3/M4)', async (t) => {
   const withDeficit = assessSpine(baseCase({ disease: { neuro: neuro('motor_weakness') } }), 1)
   sameFields(t, withDeficit, {
     neuroDeficit: true,
@@ -232,7 +233,9 @@ t.test('no spine lesion with bone among the sites: suspected compression', async
   const radicular = assessSpine(baseCase({ disease: { neuro: neuro('radicular_pain') } }), 1)
   sameFields(t, radicular, { suspectedMscc: true, spinalCordCompression: 'none' })
   const noBone = assessSpine(baseCase({ disease: { metastaticSites: ['liver'], neuro: neuro('motor_weakness') } }), 1)
-  sameFields(t, noBone, { neuroDeficit: true, suspectedMscc: false, spinalCordCompression: 'none', unexplainedDeficit: false })
+  sameFields(t, noBone, { neuroDeficit: true, suspectedMscc: true, spinalCordCompression: 'with_neurological_deficit', unexplainedDeficit: false })
+  const radicularLiverOnly = assessSpine(baseCase({ disease: { metastaticSites: ['liver'], neuro: neuro('radicular_pain') } }), 1)
+  sameFields(t, radicularLiverOnly, { neuroDeficit: false, suspectedMscc: true, spinalCordCompression: 'none' })
   const noSign = assessSpine(baseCase(), 1)
   sameFields(t, noSign, { neuroDeficit: false, suspectedMscc: false, spinalCordCompression: 'none' })
 })

@@ -324,7 +324,7 @@ t.test('consistency: repeated lineNumber', async (t) => {
 t.test('consistency: brain.present false with brain details', async (t) => {
   const brain = (details: Json) => ({ ...minimalCase(), disease: { ...minimalCase().disease, brain: { present: false, ...details } } })
   t.strictSame(issues(brain({})), [])
-  const details: Json = { count: 0, maxDiameterCm: 1, symptomatic: false, massEffect: false, status: 'untreated', leptomeningeal: false }
+  const details: Json = { count: 0, maxDiameterCm: 1, symptomatic: false, massEffect: false, status: 'untreated', priorRt: { technique: 'wbrt' } }
   for (const [key, value] of Object.entries(details)) {
     t.strictSame(issues(brain({ [key]: value })), [{
       path: `disease.brain.${key}`,
@@ -334,6 +334,33 @@ t.test('consistency: brain.present false with brain details', async (t) => {
   }
   t.strictSame(paths(brain(details)), Object.keys(details).map((key) => `disease.brain.${key}`), 'every detail is named')
   t.strictSame(issues({ ...minimalCase(), disease: { ...minimalCase().disease, brain: { present: true, ...details } } }), [], 'with brain.present true')
+  // Leptomeningeal disease without parenchymal metastases (r6), with the brain RT it had (r7, red-team L9).
+  t.strictSame(issues(brain({ leptomeningeal: true })), [], 'leptomeningeal only')
+  t.strictSame(issues(brain({ leptomeningeal: false })), [], 'leptomeningeal recorded false')
+  t.strictSame(issues(brain({ leptomeningeal: true, priorRt: { technique: 'wbrt', date: '2025-01-01' } })), [], 'leptomeningeal with prior brain RT')
+  t.strictSame(paths(brain({ leptomeningeal: false, priorRt: { technique: 'wbrt' } })), ['disease.brain.priorRt'], 'prior brain RT without any brain disease')
+})
+
+t.test('consistency: gestationalWeeks only with pregnant true', async (t) => {
+  const patient = (extra: Json) => ({ ...minimalCase(), patient: { ...minimalCase().patient, ...extra } })
+  t.strictSame(issues(patient({ pregnant: true, gestationalWeeks: 20 })), [])
+  t.strictSame(issues(patient({ pregnant: false, gestationalWeeks: 20 })), [{
+    path: 'patient.gestationalWeeks', code: 'custom', message: 'is given while patient.pregnant is not true; remove it or record the pregnancy'
+  }])
+  t.strictSame(paths(patient({ gestationalWeeks: 20 })), ['patient.gestationalWeeks'], 'pregnancy not recorded')
+  t.strictSame(paths(patient({ pregnant: true, gestationalWeeks: 45 })), ['patient.gestationalWeeks'], 'at most 44 weeks')
+})
+
+t.test('consistency: toxicAgents only on a line stopped for toxicity, and only among its agents', async (t) => {
+  const withLine = (line: Json) => ({ ...minimalCase(), history: { metastaticLines: [{ lineNumber: 1, agents: ['docetaxel', 'trastuzumab', 'pertuzumab'], ...line }] } })
+  t.strictSame(issues(withLine({ outcome: 'toxicity', toxicAgents: ['docetaxel'] })), [])
+  t.strictSame(issues(withLine({ outcome: 'progression', toxicAgents: ['docetaxel'] })), [{
+    path: 'history.metastaticLines.0.toxicAgents', code: 'custom', message: 'is given on a line whose outcome is "progression"; toxicAgents belongs only to a line stopped for toxicity'
+  }])
+  t.strictSame(issues(withLine({ outcome: 'toxicity', toxicAgents: ['docetaxel', 'capecitabine'] })), [{
+    path: 'history.metastaticLines.0.toxicAgents.1', code: 'custom', message: 'is "capecitabine", which is not among the line\'s agents'
+  }])
+  t.strictSame(paths(withLine({ outcome: 'toxicity', toxicAgents: [] })), ['history.metastaticLines.0.toxicAgents'], 'never empty')
 })
 
 t.test('consistency: "brain" in metastaticSites but brain.present false', async (t) => {
