@@ -13,16 +13,28 @@ import { SERVICE_INFO } from '../service-info.js'
  * example cases of openapi/examples/ as request examples so that "Try it out" works at once.
  */
 
+/**
+ * The one copy of the public example cases, `{ name, case, expect }` as the specification writes
+ * them: served here as request examples (the container ships this folder) and run by the tests
+ * against their `expect`.
+ */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../openapi/examples/', import.meta.url))
 
+export interface ExampleCase { name: string, case: unknown, expect: unknown }
 interface NamedExample { summary: string, value: unknown }
 
-export function loadRequestExamples (dir: string = EXAMPLES_DIR): Record<string, NamedExample> {
-  const examples: Record<string, NamedExample> = {}
+export function loadExampleCases (dir: string = EXAMPLES_DIR): Record<string, ExampleCase> {
+  const examples: Record<string, ExampleCase> = {}
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
-    examples[file.replace(/\.json$/, '')] = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NamedExample
+    examples[file.replace(/\.json$/, '')] = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ExampleCase
   }
   return examples
+}
+
+/** The example cases as OpenAPI examples: the name as summary, the case as value (no `expect`). */
+export function loadRequestExamples (dir: string = EXAMPLES_DIR): Record<string, NamedExample> {
+  return Object.fromEntries(Object.entries(loadExampleCases(dir))
+    .map(([id, example]) => [id, { summary: example.name.replace(/^Example — /, ''), value: example.case }]))
 }
 
 const DESCRIPTION = [
