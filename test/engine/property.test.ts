@@ -5,8 +5,8 @@ import type { Case } from '../../src/schemas/case.js'
 import { OPTION_IDS } from '../../src/schemas/common.js'
 import { RecommendationResponse, type Recommendation } from '../../src/schemas/recommendation.js'
 import type { Evaluation } from '../../src/engine/evaluate.js'
-import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS } from '../../src/engine/options.js'
-import { evaluateRaw } from '../fixtures/engine.js'
+import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS, SYSTEMIC_OPTIONS } from '../../src/engine/options.js'
+import { evaluateRaw, knowledgeBase } from '../fixtures/engine.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 
 // Safety and contract properties of the compiled evaluator over 10,000 generated cases.
@@ -44,6 +44,33 @@ function outOfOrder (a: Item, b: Item): boolean {
 
 const CONTRAINDICATION = /^(CI-\d{2}[a-z]?|BMA-05|BMA-06)$/
 const OPTION_ID_SET: ReadonlySet<string> = new Set(OPTION_IDS)
+
+/** Each rule's pass, read from the knowledge base (a recommendation's rule.id is its rule's name). */
+const PASS_OF_RULE = new Map(knowledgeBase.rulesets.flatMap((ruleset) => ruleset.rules.map((rule) => [rule.name, rule.pass])))
+const PASS_3_RULE = [...PASS_OF_RULE].find(([, pass]) => pass === 3)?.[0] as string
+
+// --- Revision 7: patient-wide context reaches every item (spec/clinical-rules.md, "Revision 7").
+const RT_OPTIONS: ReadonlySet<string> = new Set(['ebrt', 'sbrt_spine', 'reirradiation', 'postoperative_rt', 'srs', 'wbrt_memantine_ha', 'metastasis_directed_therapy'])
+const STAGING_OPTIONS: ReadonlySet<string> = new Set(['staging_imaging', 'restaging_imaging'])
+/** The filters that may say why no systemic option is offered at a new line (systemic coverage, r6). */
+const WHY_NO_SYSTEMIC = ['CI-01', 'CI-03', 'CI-05', 'SYS-13']
+/** Recommendation.domain by code prefix (red-team M13). */
+const DOMAIN_OF_PREFIX: Record<string, string> = {
+  CLS: 'classification',
+  SYS: 'systemic_therapy',
+  CI: 'systemic_therapy',
+  LOC: 'local_therapy',
+  PRIM: 'local_therapy',
+  OLI: 'local_therapy',
+  CNS: 'local_therapy',
+  BMA: 'supportive_care',
+  SUP: 'supportive_care',
+  FU: 'follow_up'
+}
+const comfortCare = (c: Case): boolean => c.preferences?.goalsOfCare === 'comfort_focused' ||
+  (c.patient.estimatedSurvivalMonths !== undefined && c.patient.estimatedSurvivalMonths < 3)
+const textOf = (item: Item): string => [item.title, item.detail, ...(item.options ?? []).flatMap((option) => [option.label, option.detail ?? ''])].join(' ')
+const STRONGER_THAN_CONSIDER: ReadonlySet<string> = new Set(['urgent', 'recommended'])
 
 /** A property: the failures it finds in one evaluated case (empty when it holds). */
 type Check = (c: Case, evaluation: Evaluation) => string[]
@@ -92,6 +119,8 @@ const PROPERTIES: Record<string, Check> = {
   },
 
   'contraindications win (CI-*, BMA-05, BMA-06 avoid ⇒ not offered elsewhere)': (_, { body }) => {
+    // The one stated exemption (Data gaps, red-team H8): BMA-05 does not filter SUP-01.
+    const exempt = (ci: Item, item: Item): boolean => ci.code === 'BMA-05' && item.code === 'SUP-01'
     const avoided = new Map<string, Item[]>()
     for (const item of body.recommendations) {
       if (!CONTRAINDICATION.test(item.code)) continue
@@ -105,9 +134,93 @@ const PROPERTIES: Record<string, Check> = {
     return body.recommendations.flatMap((item) => (item.options ?? [])
       .filter((option) => offered(item, option))
       .flatMap((option) => (avoided.get(option.id) ?? [])
-        .filter((ci) => ci !== item && overlaps(ci, item))
+        .filter((ci) => ci !== item && overlaps(ci, item) && !exempt(ci, item))
         .map((ci) => `${describe(item, option)} offered although ${describe(ci)} marks it avoid`)))
   },
+
+  'systemic coverage: an in-scope HER2-positive line decision offers a systemic option or says why not': (_, { body }) => {
+    const decision = body.assessment.treatmentDecision
+    if (!body.scope.inScope || body.assessment.her2Status !== 'positive' || decision === 'continue_line') return []
+    const offersSystemic = body.recommendations.some((item) => (item.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && offered(item, option)))
+    const saysWhyNot = body.recommendations.some((item) => WHY_NO_SYSTEMIC.includes(item.code))
+    return offersSystemic || saysWhyNot ? [] : [`${decision}: no systemic option offered and none of ${WHY_NO_SYSTEMIC.join(', ')}`]
+  },
+
+  'pregnancy: staging names the pregnancy-appropriate modalities; every RT option carries the fetal-dose caveat and is never R': (c, { body }) => {
+    if (c.patient.pregnant !== true) return []
+    return body.recommendations.flatMap((item) => (item.options ?? []).filter((option) => offered(item, option)).flatMap((option) => {
+      const text = `${option.label} ${option.detail ?? ''} ${item.detail}`
+      if (STAGING_OPTIONS.has(option.id)) {
+        return /non-contrast MRI/i.test(text) && /ultrasound/i.test(text) && /chest X-ray/i.test(text)
+          ? []
+          : [`${describe(item, option)} does not name non-contrast MRI, ultrasound and a shielded chest X-ray`]
+      }
+      if (!RT_OPTIONS.has(option.id)) return []
+      return [
+        ...(/fetal/i.test(option.detail ?? '') ? [] : [`${describe(item, option)} lacks the fetal-dose caveat`]),
+        ...(effective(item, option) === 'recommended' ? [`${describe(item, option)} is recommended in pregnancy (non-urgent RT is C)`] : [])
+      ]
+    }))
+  },
+
+  'comfort-focused care: no routine restaging, no biopsy or LVEF schedule above consider': (c, { body }) => {
+    if (!comfortCare(c)) return []
+    const lvefAfterFall = body.recommendations.some((item) => item.code === 'CI-03')
+    return body.recommendations.flatMap((item) => {
+      if (item.code === 'FU-01') return [`${describe(item)}: routine restaging with comfort-focused care`]
+      if ((item.code === 'CLS-03' || (item.code === 'FU-02' && !lvefAfterFall)) && STRONGER_THAN_CONSIDER.has(item.strength)) {
+        return [`${describe(item)} is ${item.strength} with comfort-focused care`]
+      }
+      return []
+    })
+  },
+
+  'a man never gets ovarian-suppression or menopausal text': (c, { body }) => {
+    if (c.patient.sex !== 'male') return []
+    return body.recommendations.filter((item) => /ovarian|menopaus/i.test(textOf(item))).map((item) => `${describe(item)} speaks of ovarian function or menopause to a man`)
+  },
+
+  'HER2 therapy in every line (SYS-01) only when intensive therapy is appropriate': (c, { body }) => {
+    const ecog = c.patient.ecogBeforeDeficit ?? c.patient.ecog
+    if (ecog <= 2 && !comfortCare(c)) return []
+    return body.recommendations.filter((item) => item.code === 'SYS-01').map((item) => `${describe(item)} with ECOG ${ecog}${comfortCare(c) ? ', comfort-focused care' : ''}`)
+  },
+
+  'hypercalcaemia always gets SUP-01, urgent when moderate or severe': (c, { body }) => {
+    const calcium = c.patient.correctedCalcium
+    if (calcium === undefined) return []
+    const [high, moderate] = calcium.unit === 'mg/dL' ? [10.5, 12] : [2.62, 3.0]
+    const sup = body.recommendations.filter((item) => item.code === 'SUP-01')
+    if (calcium.value <= high) return sup.map((item) => `${describe(item)} without hypercalcaemia`)
+    if (sup.length === 0) return [`corrected calcium ${calcium.value} ${calcium.unit}: no SUP-01`]
+    return calcium.value >= moderate && sup.some((item) => item.strength !== 'urgent') ? [`corrected calcium ${calcium.value} ${calcium.unit}: SUP-01 is not urgent`] : []
+  },
+
+  'at a previously irradiated spine level the RT option is re-irradiation, never a first course': (c, { body }) => {
+    const irradiated: ReadonlySet<string> = new Set((c.disease.spineLesions ?? []).filter((lesion) => lesion.priorRt !== undefined).map((lesion) => lesion.level))
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => (option.id === 'ebrt' || option.id === 'sbrt_spine') && offered(item, option) && (item.targets ?? []).some((target) => irradiated.has(target)))
+      .map((option) => `${describe(item, option)} offered at a previously irradiated level`))
+  },
+
+  'no neurological record, no MSCC emergency (LOC-01 needs neuro)': (c, { body }) => (c.disease.neuro === undefined
+    ? body.recommendations.filter((item) => item.code === 'LOC-01').map((item) => `${describe(item)} without disease.neuro`)
+    : []),
+
+  'an R item of pass 3 never offers only C options (red-team L6; BMA-01 excepted)': (_, { body }) => body.recommendations.flatMap((item) => {
+    if (item.strength !== 'recommended' || PASS_OF_RULE.get(item.rule.id) !== 3 || item.code === 'BMA-01') return []
+    const strengths = (item.options ?? []).filter((option) => offered(item, option)).map((option) => effective(item, option))
+    return strengths.length > 0 && strengths.every((strength) => strength === 'consider') ? [`${describe(item)} is R but offers only C options`] : []
+  }),
+
+  'HER2 equivocal in scope is the her2_status_pending pathway': (_, { body }) => {
+    const pending = body.scope.inScope && body.assessment.her2Status === 'equivocal'
+    return (body.scope.pathway === 'her2_status_pending') === pending ? [] : [`pathway ${body.scope.pathway} with inScope ${String(body.scope.inScope)}, HER2 ${body.assessment.her2Status}`]
+  },
+
+  'each item\'s domain follows its code prefix': (_, { body }) => body.recommendations
+    .filter((item) => DOMAIN_OF_PREFIX[item.code.split('-')[0] as string] !== item.domain)
+    .map((item) => `${describe(item)} has domain ${item.domain}`),
 
   'recommendations ordered by strength, domain, code, target': (_, { body }) => {
     const items = body.recommendations
@@ -225,9 +338,53 @@ t.test('every check detects a planted fault', async (t) => {
     'contraindications win (CI-*, BMA-05, BMA-06 avoid ⇒ not offered elsewhere)': plant((body) => {
       body.recommendations.push({ ...withOption('tdxd', 'avoid'), code: 'CI-04', strength: 'avoid' }, withOption('tdxd', undefined))
     }),
-    'recommendations ordered by strength, domain, code, target': plant((body) => { body.recommendations.push({ ...item, strength: 'urgent' }) })
+    'recommendations ordered by strength, domain, code, target': plant((body) => { body.recommendations.push({ ...item, strength: 'urgent' }) }),
+    'systemic coverage: an in-scope HER2-positive line decision offers a systemic option or says why not': plant((body) => {
+      body.recommendations = body.recommendations.filter((entry) => !WHY_NO_SYSTEMIC.includes(entry.code) &&
+        !(entry.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && offered(entry, option)))
+    }),
+    'pregnancy: staging names the pregnancy-appropriate modalities; every RT option carries the fetal-dose caveat and is never R': plant((body) => { body.recommendations.push(withOption('ebrt', undefined, ['T9'])) }),
+    'no neurological record, no MSCC emergency (LOC-01 needs neuro)': plant((body) => { body.recommendations.push({ ...item, code: 'LOC-01' }) }),
+    'an R item of pass 3 never offers only C options (red-team L6; BMA-01 excepted)': plant((body) => {
+      body.recommendations.push({ ...withOption('ebrt', 'consider'), code: 'LOC-06', rule: { ...item.rule, id: PASS_3_RULE } })
+    }),
+    'HER2 equivocal in scope is the her2_status_pending pathway': plant((body) => { body.scope = { ...body.scope, pathway: 'her2_status_pending' } }),
+    'each item\'s domain follows its code prefix': plant((body) => { body.recommendations.push({ ...item, code: 'FU-01', domain: 'classification' }) })
+  }
+  // Properties about a context the base case lacks: their own case, evaluated, then a planted fault.
+  const contextual: Record<string, [Case, (body: Evaluation['body'], item: Item) => void]> = {
+    'comfort-focused care: no routine restaging, no biopsy or LVEF schedule above consider': [
+      { ...base, preferences: { goalsOfCare: 'comfort_focused' } },
+      (body, first) => { body.recommendations.push({ ...first, code: 'FU-01' }) }
+    ],
+    'a man never gets ovarian-suppression or menopausal text': [
+      { ...base, patient: { ageYears: 60, sex: 'male', ecog: 1 } },
+      (body, first) => { body.recommendations.push({ ...first, detail: 'Endocrine therapy with ovarian function suppression.' }) }
+    ],
+    'HER2 therapy in every line (SYS-01) only when intensive therapy is appropriate': [
+      { ...base, patient: { ...base.patient, ecog: 3 } },
+      (body, first) => { body.recommendations.push({ ...first, code: 'SYS-01' }) }
+    ],
+    'hypercalcaemia always gets SUP-01, urgent when moderate or severe': [
+      { ...base, patient: { ...base.patient, correctedCalcium: { value: 13, unit: 'mg/dL' } } },
+      (body) => { body.recommendations = body.recommendations.filter((entry) => entry.code !== 'SUP-01') }
+    ],
+    'at a previously irradiated spine level the RT option is re-irradiation, never a first course': [
+      { ...base, disease: { ...base.disease, spineLesions: [{ level: 'T9', painNrs: 6, priorRt: { doseGy: 8, fractions: 1, technique: 'conventional' } }] } },
+      (body, first) => { body.recommendations.push({ ...first, targets: ['T9'], options: [{ id: 'ebrt', label: 'EBRT', strength: 'consider' }] }) }
+    ]
   }
   for (const [name, check] of Object.entries(PROPERTIES)) {
+    const context = contextual[name]
+    if (context !== undefined) {
+      const [own, change] = context
+      const ownEvaluation = await evaluateRaw(own, 'compiled')
+      t.strictSame(check(own, ownEvaluation), [], `${name}: holds for the unmodified response`)
+      const body = structuredClone(ownEvaluation.body)
+      change(body, body.recommendations[0] as Item)
+      t.ok(check(own, { body, violations: [] }).length > 0, `${name}: detects the planted fault`)
+      continue
+    }
     const faulty = planted[name]
     if (faulty === undefined) {
       t.fail(`no planted fault for ${name}`)
