@@ -9,7 +9,7 @@ import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, typ
 import type { RuleDefinition } from '../schemas/rule-file.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import {
-  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_OPTIONS,
+  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_DRUG_OPTIONS, SYSTEMIC_OPTIONS,
   TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
 } from './options.js'
 
@@ -117,6 +117,7 @@ export class Evaluator {
       firedCodes: throughPass3.map((item) => item.code),
       offeredOptions: [...offered],
       offeredSystemicOption: hasAny(offered, SYSTEMIC_OPTIONS),
+      offeredSystemicDrugOption: hasAny(offered, SYSTEMIC_DRUG_OPTIONS),
       offeredHer2Option: hasAny(offered, HER2_OPTIONS),
       offeredHer2AntibodyAdcOption: hasAny(offered, HER2_ANTIBODY_ADC_OPTIONS),
       offeredTdxdOption: hasAny(offered, TDXD_OPTIONS),

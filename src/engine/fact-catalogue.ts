@@ -134,6 +134,7 @@ export const FACTS = {
   // --- pass 4: the filtered output of pass 3
   offeredOptions: { type: 'string[]', values: OPTION_IDS, pass: 4, description: 'Every option offered (effective strength not avoid) after filtering.' },
   offeredSystemicOption: { ...YES_NO, pass: 4, description: 'A systemic option is offered.' },
+  offeredSystemicDrugOption: { ...YES_NO, pass: 4, description: 'An option of the option-composition table is offered (a systemic option other than clinical_trial).' },
   offeredHer2Option: { ...YES_NO, pass: 4, description: 'An option with an anti-HER2 agent is offered.' },
   offeredHer2AntibodyAdcOption: { ...YES_NO, pass: 4, description: 'An option with a HER2 antibody or ADC is offered.' },
   offeredTdxdOption: { ...YES_NO, pass: 4, description: 'tdxd or tdxd_pertuzumab is offered.' },

@@ -115,6 +115,8 @@ const optionsContaining = (agents: ReadonlySet<Agent>): ReadonlySet<OptionId> =>
 )
 
 export const SYSTEMIC_OPTIONS: ReadonlySet<OptionId> = new Set(SYSTEMIC_OPTION_IDS)
+/** The options of the option-composition table: every systemic option but clinical_trial (CI-05b). */
+export const SYSTEMIC_DRUG_OPTIONS: ReadonlySet<OptionId> = new Set(Object.keys(OPTION_AGENTS) as OptionId[])
 /** "HER2 option": any option with an anti-HER2 agent (antibody, ADC or TKI). */
 export const HER2_OPTIONS = optionsContaining(ANTI_HER2_AGENTS)
 /** "HER2 antibody/ADC option": any option with trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab. */
