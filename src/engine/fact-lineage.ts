@@ -1,0 +1,253 @@
+import type { Case } from '../schemas/case.js'
+import type { FactName } from './fact-catalogue.js'
+import { lastLine } from './history.js'
+
+/**
+ * Where each fact comes from: its name in clinical words (with its unit) and the request fields it
+ * is derived from, as JSON-pointer templates (RFC 6901). A recommendation's `because` items carry
+ * both (spec/api.md, Recommendation `because`, revision 8): `label`, and `inputs` resolved against
+ * the case. Facts computed from other items (pass 3 and 4) read no request field and have no inputs.
+ *
+ * Template segments:
+ * - `{spine}`: the index of the spine lesion being evaluated (`disease.spineLesions`);
+ * - `{bone}`: the index of the non-spine bone lesion being evaluated (`disease.nonSpineBoneLesions`);
+ * - `{lastLine}`: the index, in `history.metastaticLines`, of the line with the highest lineNumber;
+ * - `*`: every index present in that array.
+ * A derived fact lists the inputs of the facts it is computed from (e.g. `lineOfTherapy` those of
+ * `priorHer2Lines`, `earlyRelapse` and `treatmentDecision`). A plain pointer to an array is listed
+ * where the fact reads whether entries exist (e.g. "no spine lesion recorded", "no metastatic line").
+ * Pure: no I/O.
+ * @see spec/clinical-rules.md Part 1 "Derived facts"; src/engine/facts.ts, history.ts, spine.ts
+ */
+
+export type InputTemplate = `/${string}`
+export interface FactLineage {
+  /** The fact in clinical words, with its unit where one applies. */
+  label: string
+  /** JSON-pointer templates of the request fields the fact is derived from (empty: computed from other items). */
+  inputs: readonly InputTemplate[]
+}
+
+export interface LineageContext {
+  input: Case
+  /** The index of the spine lesion being evaluated (spine-lesion rules). */
+  spineLesionIndex?: number
+  /** The index of the non-spine bone lesion being evaluated (bone-lesion rules). */
+  boneLesionIndex?: number
+}
+
+/** Concatenates template groups, dropping repeats, first occurrence first. */
+const from = (...groups: ReadonlyArray<readonly InputTemplate[]>): readonly InputTemplate[] => [...new Set(groups.flat())]
+
+// --- shared input groups (a derived fact reads the inputs of the facts it is computed from)
+const METASTATIC = ['/disease/metastaticSites', '/disease/ajcc/m', '/disease/presentation'] as const
+const HER2 = ['/tumor/her2Ihc', '/tumor/her2IshResult', '/tumor/her2IshRatio', '/tumor/her2IshCopyNumber'] as const
+const IN_SCOPE = from(METASTATIC, HER2)
+const PERFORMANCE_ECOG = ['/patient/ecogBeforeDeficit', '/patient/ecog'] as const
+const COMFORT_CARE = ['/preferences/goalsOfCare', '/patient/estimatedSurvivalMonths'] as const
+const CALCIUM = ['/patient/correctedCalcium/value', '/patient/correctedCalcium/unit'] as const
+const LVEF_FALL = ['/patient/lvefBaselinePercent', '/patient/lvefPercent'] as const
+const CNS = ['/disease/brain/present', '/disease/brain/leptomeningeal', '/disease/metastaticSites'] as const
+const NEURO = ['/disease/neuro/deficit'] as const
+const SPINE_BILSKY = ['/disease/spineLesions/*/bilsky'] as const
+const SPINE_LEVELS_BY_BILSKY = ['/disease/spineLesions/*/bilsky', '/disease/spineLesions/*/level'] as const
+const EARLY_AGENTS = ['/history/earlyStageTherapy/*/agents'] as const
+const MONTHS_SINCE_ANTI_HER2 = from(EARLY_AGENTS, [
+  '/history/earlyStageTherapy/*/lastDoseDate', '/disease/metastaticDiagnosisDate', '/context/evaluationDate'
+])
+const LINE_AGENTS = ['/history/metastaticLines/*/agents'] as const
+const LAST = '/history/metastaticLines/{lastLine}'
+const TREATMENT_DECISION = [
+  '/history/metastaticLines', `${LAST}/outcome`, '/disease/extracranialStatus', `${LAST}/agents`,
+  `${LAST}/toxicAgents`, `${LAST}/progressionPattern`
+] as const
+const SPINE = '/disease/spineLesions/{spine}'
+const BONE = '/disease/nonSpineBoneLesions/{bone}'
+
+export const FACT_LINEAGE = {
+  // --- classification
+  metastatic: { label: 'Metastatic disease (distant metastasis recorded: sites, M1 or a metastatic presentation)', inputs: METASTATIC },
+  stage: { label: 'Stage (IV: metastatic)', inputs: METASTATIC },
+  stageReclassified: { label: 'Presented as early or locally advanced, reclassified as stage IV', inputs: METASTATIC },
+  her2Status: { label: 'HER2 status (ASCO/CAP 2018, from IHC and ISH)', inputs: HER2 },
+  her2Ihc: { label: 'HER2 immunohistochemistry score', inputs: ['/tumor/her2Ihc'] },
+  her2Source: { label: 'Sample of the HER2 result (primary or metastasis)', inputs: ['/tumor/her2Source'] },
+  erStatus: { label: 'Oestrogen-receptor status (negative < 1 %, low 1–10 %, positive > 10 % of cells)', inputs: ['/tumor/erPercent'] },
+  receptorDiscordance: { label: 'Receptor discordance between primary and metastasis', inputs: ['/tumor/receptorDiscordance'] },
+  inScope: { label: 'In scope (metastatic, HER2 positive or equivocal)', inputs: IN_SCOPE },
+  jurisdiction: { label: 'Jurisdiction of treatment (drug approval)', inputs: ['/context/jurisdiction'] },
+  presentation: { label: 'Presentation of the disease', inputs: ['/disease/presentation'] },
+  metastaticSites: { label: 'Sites of distant metastasis', inputs: ['/disease/metastaticSites'] },
+  // --- patient
+  sex: { label: 'Sex', inputs: ['/patient/sex'] },
+  ageYears: { label: 'Age (years)', inputs: ['/patient/ageYears'] },
+  ecog: { label: 'ECOG performance status now (0–4)', inputs: ['/patient/ecog'] },
+  performanceEcog: { label: 'ECOG performance status (0–4), before the neurological deficit when recorded', inputs: PERFORMANCE_ECOG },
+  menopausalStatus: { label: 'Menopausal status', inputs: ['/patient/menopausalStatus'] },
+  pregnant: { label: 'Pregnant', inputs: ['/patient/pregnant'] },
+  gestationalWeeks: { label: 'Gestational age (completed weeks)', inputs: ['/patient/gestationalWeeks'] },
+  surgicalCandidate: { label: 'Medically fit for spine surgery', inputs: ['/patient/surgicalCandidate'] },
+  estimatedSurvivalMonths: { label: 'Estimated survival (months)', inputs: ['/patient/estimatedSurvivalMonths'] },
+  lvefPercent: { label: 'LVEF (%)', inputs: ['/patient/lvefPercent'] },
+  lvefBaselinePercent: { label: 'LVEF before anti-HER2 therapy (%)', inputs: ['/patient/lvefBaselinePercent'] },
+  lvefFallPoints: { label: 'LVEF fall from baseline (percentage points)', inputs: LVEF_FALL },
+  heartFailureSymptoms: { label: 'Heart-failure symptoms (NYHA class)', inputs: ['/patient/heartFailureSymptoms'] },
+  ildHistory: { label: 'History of interstitial lung disease or pneumonitis', inputs: ['/patient/ildHistory'] },
+  maxIldGrade: { label: 'Worst interstitial lung disease grade on a metastatic line (CTCAE 0–5)', inputs: ['/history/metastaticLines/*/maxIldGrade'] },
+  creatinineClearanceMlMin: { label: 'Creatinine clearance (mL/min, Cockcroft–Gault)', inputs: ['/patient/creatinineClearanceMlMin'] },
+  hypercalcaemia: { label: 'Hypercalcaemia (corrected calcium > 10.5 mg/dL or > 2.62 mmol/L)', inputs: CALCIUM },
+  hypercalcaemiaSeverity: { label: 'Hypercalcaemia severity (mild; moderate ≥ 12 mg/dL or ≥ 3.0 mmol/L; severe ≥ 14 mg/dL or ≥ 3.5 mmol/L)', inputs: CALCIUM },
+  hypocalcaemia: { label: 'Hypocalcaemia (corrected calcium < 8.5 mg/dL or < 2.12 mmol/L)', inputs: CALCIUM },
+  hypercalcaemiaSymptoms: { label: 'Symptoms attributed to hypercalcaemia', inputs: ['/patient/hypercalcaemiaSymptoms'] },
+  vitaminD25OHNgMl: { label: 'Serum 25-hydroxy vitamin D (ng/mL)', inputs: ['/patient/vitaminD25OHNgMl'] },
+  dentalStatus: { label: 'Dental status before bone-modifying agents', inputs: ['/patient/dentalStatus'] },
+  dpydStatus: { label: 'DPYD metaboliser status (not recorded: not tested)', inputs: ['/patient/dpydStatus'] },
+  intensiveTherapyAppropriate: { label: 'Intensive treatment appropriate (ECOG ≤ 2, no comfort-focused care, estimated survival not < 3 months)', inputs: from(PERFORMANCE_ECOG, COMFORT_CARE) },
+  comfortCare: { label: 'Comfort-focused care (goals of care, or estimated survival < 3 months)', inputs: COMFORT_CARE },
+  declinesChemotherapy: { label: 'Declines chemotherapy', inputs: ['/preferences/declinesChemotherapy'] },
+  goalsOfCare: { label: 'Goals of care', inputs: ['/preferences/goalsOfCare'] },
+  asksAboutPrimarySurgery: { label: 'Asks about surgery of the primary', inputs: ['/preferences/asksAboutPrimarySurgery'] },
+  // --- disease
+  visceralCrisis: { label: 'Visceral crisis', inputs: ['/disease/visceralCrisis'] },
+  brainSymptoms: { label: 'New neurological symptoms (headache, seizure, focal deficit, cognitive change)', inputs: ['/disease/brainSymptoms'] },
+  extracranialStatus: { label: 'Extracranial disease on the current line', inputs: ['/disease/extracranialStatus'] },
+  primaryIntact: { label: 'Breast primary in place', inputs: ['/disease/primaryIntact'] },
+  primarySymptomatic: { label: 'Symptomatic intact primary', inputs: ['/disease/primarySymptoms'] },
+  totalMetastaticLesions: { label: 'Metastatic lesions (count)', inputs: ['/disease/totalMetastaticLesions'] },
+  oligometastatic: { label: 'Oligometastatic (1–5 lesions, no CNS disease)', inputs: from(['/disease/totalMetastaticLesions'], CNS) },
+  // --- spine
+  neuroDeficitSign: { label: 'Worst neurological sign from the spine', inputs: NEURO },
+  neuroDeficit: { label: 'Neurological deficit (motor weakness, sensory level, sphincter dysfunction or paraplegia)', inputs: NEURO },
+  suspectedMscc: { label: 'Suspected spinal cord compression (neurological sign with a spine lesion Bilsky ≥ 1c or ungraded, or none recorded)', inputs: from(NEURO, ['/disease/spineLesions'], SPINE_BILSKY) },
+  deficitLevels: { label: 'Spine levels that may explain the neurological sign (Bilsky ≥ 1c or ungraded)', inputs: from(NEURO, SPINE_LEVELS_BY_BILSKY) },
+  spinalCordCompression: { label: 'Spinal cord compression', inputs: from(NEURO, ['/disease/spineLesions'], SPINE_BILSKY) },
+  spinalInstability: { label: 'Spinal instability (worst SINS category: stable 0–6, potentially unstable 7–12, unstable 13–18)', inputs: ['/disease/spineLesions', '/disease/spineLesions/*/sinsTotal', '/disease/spineLesions/*/sinsComponents'] },
+  mesccSurgical: {
+    label: 'Candidate for decompressive surgery for cord compression',
+    inputs: from(NEURO, ['/disease/neuro/paraplegiaDurationHours'], SPINE_LEVELS_BY_BILSKY, ['/patient/surgicalCandidate', '/patient/estimatedSurvivalMonths'], PERFORMANCE_ECOG)
+  },
+  highGradeCompressionLevels: { label: 'Spine levels with high-grade cord compression (Bilsky 2 or 3)', inputs: SPINE_LEVELS_BY_BILSKY },
+  spineLesionCount: { label: 'Spine lesions recorded (count)', inputs: ['/disease/spineLesions'] },
+  painfulSpineLesion: { label: 'Painful spine lesion (pain NRS ≥ 1)', inputs: ['/disease/spineLesions/*/painNrs'] },
+  // --- brain
+  brainPresent: { label: 'Brain metastases present', inputs: ['/disease/brain/present'] },
+  brainCount: { label: 'Brain metastases (count)', inputs: ['/disease/brain/count'] },
+  brainMaxDiameterCm: { label: 'Largest brain metastasis (cm)', inputs: ['/disease/brain/maxDiameterCm'] },
+  brainSymptomatic: { label: 'Symptomatic brain metastases', inputs: ['/disease/brain/symptomatic'] },
+  brainMassEffect: { label: 'Mass effect of brain metastases', inputs: ['/disease/brain/massEffect'] },
+  brainStatus: { label: 'Status of the brain metastases after local therapy', inputs: ['/disease/brain/status'] },
+  brainPriorRtTechnique: { label: 'Technique of the latest brain radiotherapy', inputs: ['/disease/brain/priorRt/technique'] },
+  leptomeningeal: { label: 'Leptomeningeal disease', inputs: ['/disease/brain/leptomeningeal', '/disease/metastaticSites'] },
+  cnsMetastases: { label: 'CNS metastases (brain or leptomeningeal)', inputs: CNS },
+  // --- history
+  monthsSinceLastAntiHer2: { label: 'Months from the last (neo)adjuvant anti-HER2 dose to metastatic diagnosis', inputs: MONTHS_SINCE_ANTI_HER2 },
+  earlyRelapse: { label: 'Relapse within 12 months of (neo)adjuvant anti-HER2 therapy', inputs: MONTHS_SINCE_ANTI_HER2 },
+  earlyStageAgents: { label: 'Agents of (neo)adjuvant therapy', inputs: EARLY_AGENTS },
+  earlyStageAntiHer2: { label: '(Neo)adjuvant anti-HER2 therapy given', inputs: EARLY_AGENTS },
+  earlyStageHer2AntibodyAdc: { label: '(Neo)adjuvant HER2 antibody or antibody–drug conjugate given', inputs: EARLY_AGENTS },
+  metastaticLineCount: { label: 'Metastatic lines recorded (count)', inputs: ['/history/metastaticLines'] },
+  priorHer2Lines: { label: 'Metastatic lines with anti-HER2 therapy (count)', inputs: LINE_AGENTS },
+  lastLineNumber: { label: 'Number of the last metastatic line', inputs: [`${LAST}/lineNumber`] },
+  lastLineAgents: { label: 'Agents of the last metastatic line', inputs: [`${LAST}/agents`] },
+  lastLineOutcome: { label: 'Outcome of the last metastatic line', inputs: [`${LAST}/outcome`] },
+  lastLineProgressionPattern: { label: 'Progression pattern on the last metastatic line', inputs: [`${LAST}/progressionPattern`] },
+  lastLineHasHer2AntibodyAdc: { label: 'Last metastatic line with a HER2 antibody or antibody–drug conjugate', inputs: [`${LAST}/agents`] },
+  lastLineToxicAgents: { label: 'Agents of the last metastatic line stopped for toxicity', inputs: [`${LAST}/toxicAgents`] },
+  lastLineToxicAgentsRecorded: { label: 'Agents stopped for toxicity recorded on the last metastatic line', inputs: [`${LAST}/toxicAgents`] },
+  lastLineDurationDays: { label: 'Duration of the last metastatic line (days)', inputs: [`${LAST}/startDate`, `${LAST}/endDate`] },
+  treatmentDecision: { label: 'Treatment decision (start a new line, continue the current line, or switch partner after toxicity)', inputs: TREATMENT_DECISION },
+  lineOfTherapy: { label: 'Line of HER2-directed therapy for metastatic disease', inputs: from(LINE_AGENTS, MONTHS_SINCE_ANTI_HER2, TREATMENT_DECISION) },
+  priorAgents: { label: 'Agents given before (any setting)', inputs: from(EARLY_AGENTS, LINE_AGENTS) },
+  currentLineNumber: { label: 'Number of the current metastatic line', inputs: from(TREATMENT_DECISION, [`${LAST}/lineNumber`]) },
+  currentLineAgents: { label: 'Agents of the current metastatic line as recorded', inputs: TREATMENT_DECISION },
+  currentAgents: { label: 'Agents given now', inputs: TREATMENT_DECISION },
+  progressedAgents: {
+    label: 'Agents the disease progressed on',
+    inputs: from(['/history/metastaticLines/*/outcome'], LINE_AGENTS, [`${LAST}/outcome`, `${LAST}/progressionPattern`, '/disease/extracranialStatus'])
+  },
+  her2TherapyPlanned: { label: 'HER2-directed therapy planned (in scope, HER2 positive, not pregnant, new line or current anti-HER2 line)', inputs: from(IN_SCOPE, ['/patient/pregnant'], TREATMENT_DECISION) },
+  onBma: { label: 'On a bone-modifying agent', inputs: ['/history/boneModifyingAgent/agent'] },
+  bmaAgent: { label: 'Bone-modifying agent given', inputs: ['/history/boneModifyingAgent/agent'] },
+  bmaComplications: { label: 'Complications of the bone-modifying agent', inputs: ['/history/boneModifyingAgent/complications'] },
+  // --- pass 3: what passes 1–2 decided
+  firedCodes: { label: 'Codes of the items already emitted', inputs: [] },
+  forbiddenOptions: { label: 'Options a safety item forbids', inputs: [] },
+  her2TherapyForbidden: { label: 'HER2 antibodies and antibody–drug conjugates forbidden', inputs: [] },
+  // --- pass 4: the filtered output of pass 3
+  offeredOptions: { label: 'Options offered', inputs: [] },
+  offeredSystemicOption: { label: 'A systemic option offered', inputs: [] },
+  offeredHer2Option: { label: 'An anti-HER2 option offered', inputs: [] },
+  offeredHer2AntibodyAdcOption: { label: 'A HER2 antibody or antibody–drug conjugate option offered', inputs: [] },
+  offeredTdxdOption: { label: 'A T-DXd option offered', inputs: [] },
+  offeredCapecitabineOption: { label: 'A capecitabine option offered', inputs: [] },
+  offeredTdm1OrTkiOption: { label: 'A T-DM1 or HER2 tyrosine-kinase inhibitor option offered', inputs: [] },
+  offeredCnsActiveOption: { label: 'A CNS-active HER2 option offered (tucatinib–trastuzumab–capecitabine or T-DXd)', inputs: [] },
+  // --- spine lesion scope
+  lesionLevel: { label: 'Vertebral level of the lesion', inputs: [`${SPINE}/level`] },
+  lesionSins: { label: 'SINS of the lesion (0–18)', inputs: [`${SPINE}/sinsTotal`, `${SPINE}/sinsComponents`] },
+  lesionBilsky: { label: 'Bilsky grade of the lesion', inputs: [`${SPINE}/bilsky`] },
+  lesionBilskyRank: { label: 'Bilsky grade (rank: 0 = 0, 1 = 1a, 2 = 1b, 3 = 1c, 4 = 2, 5 = 3)', inputs: [`${SPINE}/bilsky`] },
+  lesionPainNrs: { label: 'Pain at the lesion (NRS 0–10)', inputs: [`${SPINE}/painNrs`] },
+  lesionPainType: { label: 'Type of pain at the lesion', inputs: [`${SPINE}/painType`] },
+  lesionPathologicFracture: { label: 'Pathological vertebral fracture', inputs: [`${SPINE}/pathologicFracture`] },
+  lesionContiguousLevels: { label: 'Contiguous vertebral levels of the lesion (count)', inputs: [`${SPINE}/contiguousLevels`] },
+  lesionPriorRt: { label: 'Radiotherapy already given to the lesion', inputs: [`${SPINE}/priorRt`] },
+  lesionSurgeryType: { label: 'Spinal surgery already done at the level', inputs: [`${SPINE}/surgery/type`] },
+  lesionRtAfterSurgery: { label: 'Radiotherapy dated after the spinal surgery', inputs: [`${SPINE}/priorRt/date`, `${SPINE}/surgery/date`] },
+  lesionSpinalRtOption: { label: 'Radiotherapy option for the level (re-irradiation after prior radiotherapy)', inputs: [`${SPINE}/priorRt`] },
+  lesionPostopRtOption: { label: 'Postoperative radiotherapy option for the level (re-irradiation after radiotherapy not dated after surgery)', inputs: [`${SPINE}/priorRt`, `${SPINE}/priorRt/date`, `${SPINE}/surgery/date`] },
+  lesionRtSurgeryUndated: { label: 'Prior radiotherapy and surgery at the level, one of them undated', inputs: [`${SPINE}/priorRt`, `${SPINE}/surgery`, `${SPINE}/priorRt/date`, `${SPINE}/surgery/date`] },
+  lesionDeficit: { label: 'Lesion that may explain the neurological deficit', inputs: [...NEURO, `${SPINE}/bilsky`] },
+  // --- non-spine bone lesion scope
+  boneSite: { label: 'Skeletal site of the lesion', inputs: [`${BONE}/site`] },
+  bonePainNrs: { label: 'Pain at the lesion (NRS 0–10)', inputs: [`${BONE}/painNrs`] },
+  boneMirelsScore: { label: 'Mirels score of the lesion (4–12)', inputs: [`${BONE}/mirelsScore`] },
+  bonePathologicFracture: { label: 'Pathological fracture at the lesion', inputs: [`${BONE}/pathologicFracture`] },
+  bonePriorRt: { label: 'Radiotherapy already given to the lesion', inputs: [`${BONE}/priorRt`] }
+} as const satisfies Record<FactName, FactLineage>
+
+/** The index of each placeholder segment, or undefined when the context cannot give it. */
+function placeholderIndex (segment: string, context: LineageContext): number | undefined {
+  if (segment === '{spine}') return context.spineLesionIndex
+  if (segment === '{bone}') return context.boneLesionIndex
+  const lines = context.input.history?.metastaticLines ?? []
+  const last = lastLine(lines)
+  return last === undefined ? undefined : lines.indexOf(last)
+}
+
+const isPlaceholder = (segment: string): boolean => segment === '{spine}' || segment === '{bone}' || segment === '{lastLine}'
+
+/**
+ * Walks the template segment by segment through the case: `*` branches over the array entries
+ * present, a placeholder takes its index (nothing when unresolved or not an entry of the array),
+ * a plain segment is kept whether or not the field exists.
+ */
+function expand (segments: readonly string[], node: unknown, context: LineageContext): string[][] {
+  const [segment, ...rest] = segments
+  if (segment === undefined) return [[]]
+  const child = (key: string, value: unknown): string[][] => expand(rest, value, context).map((tail) => [key, ...tail])
+  if (segment === '*' || isPlaceholder(segment)) {
+    if (!Array.isArray(node)) return []
+    const indices = segment === '*' ? node.map((_, i) => i) : [placeholderIndex(segment, context)]
+    return indices.flatMap((i) => (i !== undefined && i >= 0 && i < node.length ? child(String(i), node[i]) : []))
+  }
+  return child(segment, (node as Record<string, unknown> | null | undefined)?.[segment])
+}
+
+/**
+ * The JSON pointers the templates resolve to in this case: placeholders substituted, `*` expanded
+ * to every index present; a template over an absent array or an unresolved placeholder yields
+ * nothing. Duplicates removed, order kept.
+ */
+export function resolveInputs (templates: readonly string[], context: LineageContext): string[] {
+  const pointers = templates.flatMap((template) =>
+    expand(template.split('/').slice(1), context.input, context).map((segments) => `/${segments.join('/')}`))
+  return [...new Set(pointers)]
+}
+
+/** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
+export function lineageOf (fact: FactName, context: LineageContext): { label: string, inputs?: string[] } {
+  const lineage: FactLineage = FACT_LINEAGE[fact]
+  const inputs = resolveInputs(lineage.inputs, context)
+  return inputs.length === 0 ? { label: lineage.label } : { label: lineage.label, inputs }
+}
