@@ -88,6 +88,7 @@ export const FACTS = {
   spinalInstability: { type: 'string', values: ['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable'], description: 'Worst SINS category.' },
   mesccSurgical: { ...YES_NO, description: 'Deficit from Bilsky 2/3 at one or contiguous levels, operable, prognosis ≥ 3 months (or ECOG ≤ 2), not paraplegic > 48 h.' },
   highGradeCompressionLevels: { type: 'string[]', values: SPINE_LEVELS, description: 'Levels of the spine lesions with Bilsky 2 or 3.' },
+  highGradeCompressionPriorRt: { ...YES_NO, description: 'A spine lesion with Bilsky 2 or 3 has had radiotherapy: the radiotherapy after decompression there (LOC-02) is re-irradiation.' },
   spineLesionCount: { type: 'number', description: 'Number of recorded spine lesions.' },
   painfulSpineLesion: { ...YES_NO, description: 'A spine lesion has painNrs ≥ 1.' },
   // --- brain

@@ -127,6 +127,7 @@ export const FACT_LINEAGE = {
     inputs: from(NEURO, ['/disease/neuro/paraplegiaDurationHours'], SPINE_LEVELS_BY_BILSKY, ['/patient/surgicalCandidate', '/patient/estimatedSurvivalMonths'], PERFORMANCE_ECOG)
   },
   highGradeCompressionLevels: { label: 'Spine levels with high-grade cord compression (Bilsky 2 or 3)', inputs: SPINE_LEVELS_BY_BILSKY },
+  highGradeCompressionPriorRt: { label: 'A level with high-grade cord compression (Bilsky 2 or 3) was irradiated before', inputs: ['/disease/spineLesions/*/bilsky', '/disease/spineLesions/*/priorRt'] },
   spineLesionCount: { label: 'Spine lesions recorded (count)', inputs: ['/disease/spineLesions'] },
   painfulSpineLesion: { label: 'Painful spine lesion (pain NRS ≥ 1)', inputs: ['/disease/spineLesions/*/painNrs'] },
   // --- brain
@@ -176,6 +177,7 @@ export const FACT_LINEAGE = {
   // --- pass 4: the filtered output of pass 3
   offeredOptions: { label: 'Options offered', inputs: [] },
   offeredSystemicOption: { label: 'A systemic option offered', inputs: [] },
+  offeredSystemicDrugOption: { label: 'A systemic drug option offered (an option of the composition table; a clinical trial alone does not count)', inputs: [] },
   offeredHer2Option: { label: 'An anti-HER2 option offered', inputs: [] },
   offeredHer2AntibodyAdcOption: { label: 'A HER2 antibody or antibody–drug conjugate option offered', inputs: [] },
   offeredTdxdOption: { label: 'A T-DXd option offered', inputs: [] },

@@ -6,7 +6,7 @@ import {
   currentAgents, daysBetween, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsSinceLastAntiHer2, priorAgents,
   progressedAgents, treatmentDecision
 } from './history.js'
-import { assessSpine, bilskyRank, sinsScore } from './spine.js'
+import { assessSpine, bilskyRank, isHighGradeCompression, sinsScore } from './spine.js'
 
 /**
  * deriveFacts: the validated case → every fact of the catalogue, computed once before any
@@ -132,6 +132,7 @@ export function deriveFacts (input: Case, evaluationDate: string): DerivedCase {
     spinalInstability: spine.spinalInstability,
     mesccSurgical: spine.mesccSurgical,
     highGradeCompressionLevels: spine.highGradeLevels,
+    highGradeCompressionPriorRt: spineLesions.some((lesion) => isHighGradeCompression(lesion) && lesion.priorRt !== undefined),
     spineLesionCount: spineLesions.length,
     painfulSpineLesion: spineLesions.some((lesion) => (lesion.painNrs ?? 0) >= 1),
     brainPresent: brain?.present === true,

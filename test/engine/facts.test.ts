@@ -99,6 +99,7 @@ t.test('deriveFacts: every fact of a minimal case (missing data is null, never a
     spinalInstability: 'not_applicable',
     mesccSurgical: false,
     highGradeCompressionLevels: [],
+    highGradeCompressionPriorRt: false,
     spineLesionCount: 0,
     painfulSpineLesion: false,
     brainPresent: false,
@@ -280,6 +281,7 @@ t.test('deriveFacts: every fact of a case with every field given', async (t) => 
     spinalInstability: 'unstable', // T12's components add up to 13: unstable outranks L4's missing SINS
     mesccSurgical: true,
     highGradeCompressionLevels: ['T12', 'L1'],
+    highGradeCompressionPriorRt: true, // T12 (Bilsky 2) was irradiated
     spineLesionCount: 3,
     painfulSpineLesion: true,
     brainPresent: true,
