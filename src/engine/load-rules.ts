@@ -6,6 +6,7 @@ import {
   evidenceRef, ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
   type TopLevelCondition
 } from '../schemas/rule-file.js'
+import { DATA_GAP_ROWS } from './data-gaps.js'
 import { factSpec, type FactSpec } from './fact-catalogue.js'
 
 /**
@@ -104,12 +105,59 @@ export function leafProblem (leaf: LeafCondition, rule: Pick<RuleDefinition, 'pa
   }
 }
 
-function checkRule (file: string, rule: RuleDefinition, references: ReadonlyMap<string, Reference>): void {
-  const fail = (message: string): never => { throw new RuleLoadError(`${file}: rule "${rule.name}": ${message}`) }
+/** Every leaf a rule holds: its conditions, and those of its options and notes. */
+function ruleLeaves (rule: RuleDefinition): LeafCondition[] {
   const params = rule.event.params
   const conditions = [rule.conditions, ...(params.options ?? []).flatMap((option) => (option.when ? [option.when] : [])),
     ...(params.notes ?? []).map((note) => note.when)]
-  for (const leaf of conditions.flatMap(conditionLeaves)) {
+  return conditions.flatMap(conditionLeaves)
+}
+
+/**
+ * Returns why a `firedCodes` leaf names no loaded rule's code, or undefined when it does (and for
+ * any other fact). Without it `firedCodes contains "CI-5"` would load and never match.
+ */
+export function firedCodeProblem (leaf: LeafCondition, codes: ReadonlySet<string>): string | undefined {
+  if (leaf.fact !== 'firedCodes' || typeof leaf.value !== 'string' || codes.has(leaf.value)) return undefined
+  return `firedCodes names "${leaf.value}", which is the code of no loaded rule`
+}
+
+const codesOf = (rulesets: readonly LoadedRuleset[]): Set<string> => new Set(rulesets.flatMap((ruleset) => ruleset.rules.map((rule) => rule.event.params.code)))
+
+/**
+ * A pass over every rule once all files are loaded (a rule may name a code of another file): every
+ * code a `firedCodes` leaf or a `doesNotFilter` list names must be the code of a loaded rule.
+ */
+export function checkFiredCodes (rulesets: readonly LoadedRuleset[]): void {
+  const codes = codesOf(rulesets)
+  for (const ruleset of rulesets) {
+    for (const rule of ruleset.rules) {
+      const fail = (message: string): never => { throw new RuleLoadError(`${ruleset.file}: rule "${rule.name}": ${message}`) }
+      for (const leaf of ruleLeaves(rule)) {
+        const problem = firedCodeProblem(leaf, codes)
+        if (problem !== undefined) fail(problem)
+      }
+      for (const code of rule.event.params.doesNotFilter ?? []) {
+        if (!codes.has(code)) fail(`doesNotFilter names "${code}", which is the code of no loaded rule`)
+      }
+    }
+  }
+}
+
+/** Every code a data gap says it affects (src/engine/data-gaps.ts) must be the code of a loaded rule. */
+export function checkDataGapCodes (rulesets: readonly LoadedRuleset[], rows: ReadonlyArray<{ field: string, affects: readonly string[] }> = DATA_GAP_ROWS): void {
+  const codes = codesOf(rulesets)
+  for (const { field, affects } of rows) {
+    for (const code of affects) {
+      if (!codes.has(code)) throw new RuleLoadError(`data gap ${field} (src/engine/data-gaps.ts) affects "${code}", which is the code of no loaded rule`)
+    }
+  }
+}
+
+function checkRule (file: string, rule: RuleDefinition, references: ReadonlyMap<string, Reference>): void {
+  const fail = (message: string): never => { throw new RuleLoadError(`${file}: rule "${rule.name}": ${message}`) }
+  const params = rule.event.params
+  for (const leaf of ruleLeaves(rule)) {
     const problem = leafProblem(leaf, rule)
     if (problem !== undefined) fail(problem)
   }
@@ -152,7 +200,13 @@ export function loadKnowledgeBase (dir: string, only?: readonly string[]): Knowl
     .sort()
   if (files.length === 0) throw new RuleLoadError(`${dir}: no ruleset files`)
   const rulesets = files.map((file) => parseRuleset(file, readFileSync(join(dir, file), 'utf8'), references))
-  return assembleKnowledgeBase(rulesets, references, catalogue)
+  const kb = assembleKnowledgeBase(rulesets, references, catalogue)
+  // Codes named across files can only be checked against the whole knowledge base, not a narrowed load.
+  if (only === undefined) {
+    checkFiredCodes(kb.rulesets)
+    checkDataGapCodes(kb.rulesets)
+  }
+  return kb
 }
 
 /** Cross-file checks: unique ruleset ids and rule names. */

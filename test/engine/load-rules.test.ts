@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { leafProblem, loadKnowledgeBase, parseRuleset, RuleLoadError, sha256 } from '../../src/engine/load-rules.js'
+import { checkDataGapCodes, checkFiredCodes, leafProblem, loadKnowledgeBase, parseRuleset, RuleLoadError, sha256, type LoadedRuleset } from '../../src/engine/load-rules.js'
 import { rulesDir } from '../fixtures/engine.js'
 
 const references = JSON.parse(readFileSync(join(rulesDir, 'references.json'), 'utf8')) as { references: Array<{ ref: string }> }
@@ -137,4 +137,51 @@ t.test('a reference catalogue without retired numbers loads with none', async (t
     writeFileSync(join(dir, 'references.json'), JSON.stringify(file))
   })
   t.strictSame(loadKnowledgeBase(dir).referenceCatalogue.retired, [])
+})
+
+const firedLeaf = (code: string): Record<string, unknown> => ({ fact: 'firedCodes', operator: 'contains', value: code })
+const loaded = (rules: unknown[]): LoadedRuleset => parseRuleset('test.json', ruleset(rules), referenceMap)
+/** SYS-01 and CI-01 exist; the second rule reads the codes the test gives it. */
+const withReader = (reader: Record<string, unknown>): LoadedRuleset[] => [loaded([
+  rule(),
+  rule({ name: 'test/filter', pass: 2 }, { code: 'CI-01', domain: 'systemic_therapy', strength: 'avoid' }),
+  { ...rule({ name: 'test/reader' }, { code: 'FU-02', domain: 'follow_up' }), ...reader }
+])]
+
+t.test('every code a firedCodes condition names must be the code of a loaded rule', async (t) => {
+  t.doesNotThrow(() => { checkFiredCodes(withReader({ conditions: { all: [firedLeaf('SYS-01'), { not: firedLeaf('CI-01') }] } })) })
+  const misspelt: Array<[string, Record<string, unknown>]> = [
+    ['in the conditions', { conditions: { any: [firedLeaf('SYS-01'), { not: firedLeaf('CI-5') }] } }],
+    ['in an option condition', { event: { type: 'recommendation', params: { ...(rule().event as { params: object }).params, options: [{ id: 'tdxd', when: { all: [firedLeaf('CI-5')] } }] } } }],
+    ['in a note condition', { event: { type: 'recommendation', params: { ...(rule().event as { params: object }).params, notes: [{ when: { all: [{ fact: 'firedCodes', operator: 'doesNotContain', value: 'CI-5' }] }, text: 'x' }] } } }]
+  ]
+  for (const [where, reader] of misspelt) {
+    t.throws(() => { checkFiredCodes(withReader(reader)) }, { name: 'RuleLoadError', message: /^test\.json: rule "test\/reader": firedCodes names "CI-5", which is the code of no loaded rule$/ }, where)
+  }
+})
+
+t.test('every code a doesNotFilter list names must be the code of a loaded rule', async (t) => {
+  const filter = (codes: string[]): LoadedRuleset[] => [loaded([rule(), rule({ name: 'test/filter', pass: 2 }, { code: 'BMA-05', domain: 'supportive_care', strength: 'avoid', doesNotFilter: codes })])]
+  t.doesNotThrow(() => { checkFiredCodes(filter(['SYS-01'])) })
+  t.throws(() => { checkFiredCodes(filter(['SUP-1'])) }, /test\.json: rule "test\/filter": doesNotFilter names "SUP-1"/)
+})
+
+t.test('a misspelt firedCodes code in a rules folder stops loading, naming file and rule', async (t) => {
+  const dir = withRulesDir(t, (dir) => {
+    writeFileSync(join(dir, 'zz-misspelt.json'), ruleset([rule({ name: 'zz/reader', conditions: { all: [firedLeaf('CI-5')] } })]))
+  })
+  t.throws(() => loadKnowledgeBase(dir), /zz-misspelt\.json: rule "zz\/reader": firedCodes names "CI-5"/)
+})
+
+t.test('every code a data gap affects must be the code of a loaded rule', async (t) => {
+  const rulesets = [loaded([rule(), rule({ name: 'test/filter', pass: 2 }, { code: 'CI-01', domain: 'systemic_therapy', strength: 'avoid' })])]
+  t.doesNotThrow(() => { checkDataGapCodes(rulesets, [{ field: 'patient.lvefPercent', affects: ['CI-01', 'SYS-01'] }]) })
+  t.throws(() => { checkDataGapCodes(rulesets, [{ field: 'patient.lvefPercent', affects: ['CI-01', 'CI-5'] }]) },
+    { name: 'RuleLoadError', message: /data gap patient\.lvefPercent \(src\/engine\/data-gaps\.ts\) affects "CI-5", which is the code of no loaded rule/ })
+  t.throws(() => { checkDataGapCodes(rulesets) }, /data gap patient\.lvefPercent .* affects "CI-02"/, 'the real table against a knowledge base without CI-02')
+})
+
+t.test('a narrowed load skips the checks across files (a rule may read a code of another file)', async (t) => {
+  // follow-up.json reads CI-03 (safety.json) and BMA-01 (supportive-care.json).
+  t.equal(loadKnowledgeBase(rulesDir, ['follow-up.json']).rulesets.length, 1)
 })
