@@ -6,7 +6,7 @@ import { OPTION_IDS } from '../../src/schemas/common.js'
 import { RecommendationResponse, type Recommendation } from '../../src/schemas/recommendation.js'
 import type { Evaluation } from '../../src/engine/evaluate.js'
 import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS } from '../../src/engine/options.js'
-import { evaluateRaw } from '../fixtures/engine.js'
+import { evaluateRaw, knowledgeBase } from '../fixtures/engine.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 
 // Safety and contract properties of the compiled evaluator over 10,000 generated cases.
@@ -102,12 +102,42 @@ const PROPERTIES: Record<string, Check> = {
     // A contraindication without targets applies to every target; with targets, to those only.
     const overlaps = (a: Item, b: Item): boolean =>
       a.targets === undefined || b.targets === undefined || a.targets.some((target) => b.targets?.includes(target) === true)
+    // The one structural exemption (red-team H8): a filter's rule may name codes it does not filter (BMA-05: SUP-01).
+    const exempts = (ci: Item, item: Item): boolean =>
+      knowledgeBase.rulesByName.get(ci.rule.id)?.definition.event.params.doesNotFilter?.includes(item.code) === true
     return body.recommendations.flatMap((item) => (item.options ?? [])
       .filter((option) => offered(item, option))
       .flatMap((option) => (avoided.get(option.id) ?? [])
-        .filter((ci) => ci !== item && overlaps(ci, item))
+        .filter((ci) => ci !== item && overlaps(ci, item) && !exempts(ci, item))
         .map((ci) => `${describe(item, option)} offered although ${describe(ci)} marks it avoid`)))
   },
+
+  'HER2 equivocal or unknown: no clinical trial offered (HER2-status filter, r6)': (_, { body }) => {
+    if (body.assessment.her2Status !== 'equivocal' && body.assessment.her2Status !== 'unknown') return []
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => option.id === 'clinical_trial' && offered(item, option))
+      .map((option) => `${describe(item, option)} offered while HER2 is ${body.assessment.her2Status}`))
+  },
+
+  'pregnancy: every offered radiotherapy option of pass 3 is C or U and carries the fetal-dose caveat (pregnancyRt, r7)': (c, { body }) => {
+    if (c.patient.pregnant !== true) return []
+    const rt = knowledgeBase.contextAdjustments.pregnancyRt
+    return body.recommendations
+      .filter((item) => knowledgeBase.rulesByName.get(item.rule.id)?.definition.pass === 3)
+      .flatMap((item) => (item.options ?? [])
+        .filter((option) => rt.options.includes(option.id) && offered(item, option))
+        .flatMap((option) => [
+          ...(['consider', 'urgent'].includes(effective(item, option)) ? [] : [`${describe(item, option)} in pregnancy`]),
+          ...(option.detail?.includes(rt.caveat) === true ? [] : [`${describe(item, option)} lacks the fetal-dose caveat`])
+        ]))
+  },
+
+  'no pass-3 item is R while every option it offers is C (red-team L6)': (_, { body }) => body.recommendations.flatMap((item) => {
+    const rule = knowledgeBase.rulesByName.get(item.rule.id)?.definition
+    if (rule?.pass !== 3 || rule.event.params.strengthNotCappedByOptions === true || item.strength !== 'recommended') return []
+    const offers = (item.options ?? []).filter((option) => offered(item, option))
+    return offers.length > 0 && offers.every((option) => effective(item, option) === 'consider') ? [`${describe(item)} is R with only C options`] : []
+  }),
 
   'recommendations ordered by strength, domain, code, target': (_, { body }) => {
     const items = body.recommendations
@@ -207,10 +237,17 @@ t.test('every check detects a planted fault', async (t) => {
   const plant = (change: (body: Evaluation['body']) => void, violations: string[] = []): Evaluation => {
     const body = structuredClone(evaluation.body)
     change(body)
-    return { body, violations }
+    return { body, violations, filtering: evaluation.filtering }
   }
   const withOption = (id: Option['id'], strength: Option['strength'], targets?: string[]): Item =>
     ({ ...item, code: 'SYS-01', strength: 'recommended', options: [{ id, label: id, ...(strength === undefined ? {} : { strength }) }], ...(targets === undefined ? {} : { targets }) })
+  // A rule of pass 3 of the real knowledge base, for the planted pass-3 items.
+  const pass3Rule = (() => {
+    const rule = knowledgeBase.rulesets.flatMap((ruleset) => ruleset.rules.map((definition) => ({ definition, ruleset })))
+      .find(({ definition }) => definition.pass === 3 && definition.event.params.strengthNotCappedByOptions !== true)
+    if (rule === undefined) throw new Error('no pass-3 rule')
+    return { id: rule.definition.name, ruleset: rule.ruleset.id, rulesetVersion: rule.ruleset.version }
+  })()
   const planted: Record<string, Evaluation> = {
     'no safety-invariant violation': plant(() => {}, ['SYS-01: planted']),
     'response parses with RecommendationResponse': plant((body) => { (body.assessment as { stage: string }).stage = 'III' }),
@@ -224,6 +261,16 @@ t.test('every check detects a planted fault', async (t) => {
     'pregnancy: no HER2 option, no bone-modifying agent': plant((body) => { body.recommendations.push(withOption('zoledronic_acid', undefined)) }),
     'contraindications win (CI-*, BMA-05, BMA-06 avoid ⇒ not offered elsewhere)': plant((body) => {
       body.recommendations.push({ ...withOption('tdxd', 'avoid'), code: 'CI-04', strength: 'avoid' }, withOption('tdxd', undefined))
+    }),
+    'HER2 equivocal or unknown: no clinical trial offered (HER2-status filter, r6)': plant((body) => {
+      body.assessment.her2Status = 'equivocal'
+      body.recommendations.push(withOption('clinical_trial', 'consider'))
+    }),
+    'pregnancy: every offered radiotherapy option of pass 3 is C or U and carries the fetal-dose caveat (pregnancyRt, r7)': plant((body) => {
+      body.recommendations.push({ ...withOption('ebrt', undefined), rule: pass3Rule })
+    }),
+    'no pass-3 item is R while every option it offers is C (red-team L6)': plant((body) => {
+      body.recommendations.push({ ...withOption('ebrt', 'consider'), rule: pass3Rule })
     }),
     'recommendations ordered by strength, domain, code, target': plant((body) => { body.recommendations.push({ ...item, strength: 'urgent' }) })
   }
