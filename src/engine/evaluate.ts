@@ -108,11 +108,11 @@ export class Evaluator {
     let proposed = yield * this.runPass(3, derived, frame)
     if (facts.pregnant === true) proposed = proposed.map((fired) => withItem(fired, applyPregnancyRt(fired.item, this.pregnancyRt)))
     // 3b: CI-06b stays only if a proposed capecitabine option would survive every other filter.
-    const filters = decideConditionalFilters(pass2, facts.her2Status, proposed)
-    const forbidden = forbiddenMap(safetyFilters(filters, facts.her2Status))
+    const keptPass2 = decideConditionalFilters(pass2, facts.her2Status, proposed)
+    const forbidden = forbiddenMap(safetyFilters(keptPass2, facts.her2Status))
     // 3c, 3d, then the strengths read from what is still offered (red-team L6, considerUnlessOffered).
     const removed: Removal[] = []
-    const throughPass3 = applyForbidden([...pass1, ...filters, ...proposed], forbidden, removed).map(adjustStrength)
+    const throughPass3 = applyForbidden([...pass1, ...keptPass2, ...proposed], forbidden, removed).map(adjustStrength)
 
     writeFacts(frame, pass4Facts(throughPass3.map(({ item }) => item)))
     const pass4 = applyForbidden(yield * this.runPass(4, derived, frame), forbidden, removed)
