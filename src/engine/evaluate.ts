@@ -1,27 +1,31 @@
 import { utcToday, type Case } from '../schemas/case.js'
 import { DOMAINS, STRENGTHS, type OptionId } from '../schemas/common.js'
 import type { Recommendation, RecommendationResponse } from '../schemas/recommendation.js'
+import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPregnancyRt } from './adjustments.js'
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
-import type { RuleDefinition } from '../schemas/rule-file.js'
+import { applyForbidden, decideConditionalFilters, forbiddenMap, forbiddingCodes, safetyFilters, type Removal } from './filters.js'
+import { withItem, type Fired } from './fired.js'
 import { enforceSafetyInvariants } from './invariants.js'
-import {
-  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_DRUG_OPTIONS, SYSTEMIC_OPTIONS,
-  TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
-} from './options.js'
+import { provenanceRulesets } from './load-rules.js'
+import { offeredOptionIds, pass3Facts, pass4Facts } from './pass-facts.js'
 
 /**
  * evaluate(case, knowledgeBase): the whole decision, pure but for the clock it is given.
  *   1. derive the facts;
- *   2. pass 1 (classification) and pass 2 (safety filters: what is forbidden);
- *   3. pass 3 (systemic, local, primary, oligometastatic, brain, BMA-01), case rules once and
- *      lesion rules once per lesion; then every forbidden option leaves every item that offers it,
- *      and an item left with nothing to offer is dropped;
- *   4. pass 4 (codes that read the filtered output);
+ *   2. pass 1 (classification) and pass 2 (safety filters: what is forbidden, with the HER2-status
+ *      filter);
+ *   3. pass 3 (systemic, local, primary, oligometastatic, brain, BMA-01, SUP-01), case rules once and
+ *      lesion rules once per lesion; (a) pregnancyRt adjusts their radiotherapy options; (b) CI-06b
+ *      is decided on those proposals; (c) every forbidden option leaves every item that offers it,
+ *      except where a filter exempts a code; (d) a pass-3 item left with nothing to offer is dropped;
+ *      then the item strengths are read from what the items still offer (red-team L6, SYS-12);
+ *   4. pass 4 (codes that read the filtered output), filtered the same way;
  *   5. safety invariants, data gaps, ordering, provenance.
+ * Both evaluators drive this one pipeline (only the rule runs differ), so every step holds for both.
  * The HTTP, FHIR and CDS Hooks adapters all call this one function.
  * @see spec/clinical-rules.md Part 1 "Evaluation passes"
  */
@@ -39,24 +43,23 @@ export interface EvaluateOptions {
 }
 
 export type EvaluationBody = Omit<RecommendationResponse, 'requestId'>
+
+/** Who forbade what in this evaluation: what a "why not" explanation reads (api.md `explanations`). */
+export interface Filtering {
+  /**
+   * Every option the filters in force forbid (CI-06b only when step 3b kept it), with the codes that
+   * forbid it (the HER2-status filter as CLS-02). A filter does not filter the codes it exempts.
+   */
+  forbidden: ReadonlyMap<OptionId, readonly string[]>
+  /** Each offered option that step 3c (or its repeat after pass 4) took out of an item. */
+  removed: Removal[]
+}
+
 export interface Evaluation {
   body: EvaluationBody
   /** Safety-invariant repairs (should always be empty; logged and tested). */
   violations: string[]
-}
-
-/** The option ids the items offer (effective strength not avoid), or those they mark avoid. */
-function optionIds (items: readonly Recommendation[], wanted: 'offered' | 'avoided'): Set<OptionId> {
-  const ids = new Set<OptionId>()
-  for (const item of items) {
-    for (const option of item.options ?? []) if (isOffered(item, option) === (wanted === 'offered')) ids.add(option.id)
-  }
-  return ids
-}
-
-function hasAny (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean {
-  for (const id of set) if (ids.has(id)) return true
-  return false
+  filtering: Filtering
 }
 
 /** One request of the pipeline to its evaluator: run these rules on this frame. */
@@ -66,9 +69,11 @@ type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
 export class Evaluator {
   /** The same for every response of this knowledge base, built once. */
   private readonly rulesets: RecommendationResponse['provenance']['rulesets']
+  private readonly pregnancyRt: PreparedPregnancyRt
 
   constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
-    this.rulesets = Object.freeze(kb.rulesets.map(({ id, version, digest }) => Object.freeze({ id, version, digest }))) as RecommendationResponse['provenance']['rulesets']
+    this.rulesets = Object.freeze(provenanceRulesets(kb).map((entry) => Object.freeze(entry))) as RecommendationResponse['provenance']['rulesets']
+    this.pregnancyRt = preparePregnancyRt(kb.contextAdjustments.pregnancyRt)
   }
 
   /**
@@ -95,49 +100,34 @@ export class Evaluator {
     // One frame per evaluation, filled as the passes learn more (never shared between requests).
     const frame = writeFacts(newFactFrame(), facts)
 
-    const early = [...yield * this.runPass(1, derived, frame), ...yield * this.runPass(2, derived, frame)]
-    const forbidden = optionIds(early.filter((item) => this.ruleOf(item).pass === 2), 'avoided')
-    // HER2 equivocal or unknown: no HER2-directed option until HER2 is resolved (CLS-02).
-    if (facts.her2Status !== 'positive') HER2_OPTIONS.forEach((id) => forbidden.add(id))
-    writeFacts(frame, {
-      firedCodes: early.map((item) => item.code),
-      forbiddenOptions: [...forbidden],
-      // Every filter that forbids HER2 antibodies (CI-01, CI-03, CI-05, HER2 unresolved) forbids trastuzumab alone.
-      her2TherapyForbidden: forbidden.has('trastuzumab_monotherapy')
-    })
-    const proposed = yield * this.runPass(3, derived, frame)
-    const proposedIds = optionIds(proposed, 'offered')
-    const throughPass3 = filterForbidden([
-      ...early.filter((item) => this.ruleOf(item).event.params.onlyWhenAvoidedOptionProposed !== true || hasAny(proposedIds, optionIds([item], 'avoided'))),
-      ...proposed
-    ], forbidden)
+    const pass1 = yield * this.runPass(1, derived, frame)
+    const pass2 = yield * this.runPass(2, derived, frame)
+    writeFacts(frame, pass3Facts([...pass1, ...pass2], safetyFilters(pass2, facts.her2Status)))
 
-    const offered = optionIds(throughPass3, 'offered')
-    writeFacts(frame, {
-      firedCodes: throughPass3.map((item) => item.code),
-      offeredOptions: [...offered],
-      offeredSystemicOption: hasAny(offered, SYSTEMIC_OPTIONS),
-      offeredSystemicDrugOption: hasAny(offered, SYSTEMIC_DRUG_OPTIONS),
-      offeredHer2Option: hasAny(offered, HER2_OPTIONS),
-      offeredHer2AntibodyAdcOption: hasAny(offered, HER2_ANTIBODY_ADC_OPTIONS),
-      offeredTdxdOption: hasAny(offered, TDXD_OPTIONS),
-      offeredCapecitabineOption: hasAny(offered, CAPECITABINE_OPTIONS),
-      offeredTdm1OrTkiOption: hasAny(offered, TDM1_OR_TKI_OPTIONS),
-      offeredCnsActiveOption: hasAny(offered, CNS_ACTIVE_OPTIONS)
-    })
-    const all = filterForbidden([...throughPass3, ...yield * this.runPass(4, derived, frame)], forbidden)
-    const { items, violations } = enforceSafetyInvariants(all, facts)
-    const ordered = sortRecommendations(items)
+    // 3a: pregnancyRt, on the pass-3 proposals (the out-of-scope emergency codes are pass-3 rules).
+    let proposed = yield * this.runPass(3, derived, frame)
+    if (facts.pregnant === true) proposed = proposed.map((fired) => withItem(fired, applyPregnancyRt(fired.item, this.pregnancyRt)))
+    // 3b: CI-06b stays only if a proposed capecitabine option would survive every other filter.
+    const keptPass2 = decideConditionalFilters(pass2, facts.her2Status, proposed)
+    const forbidden = forbiddenMap(safetyFilters(keptPass2, facts.her2Status))
+    // 3c, 3d, then the strengths read from what is still offered (red-team L6, considerUnlessOffered).
+    const removed: Removal[] = []
+    const throughPass3 = applyForbidden([...pass1, ...keptPass2, ...proposed], forbidden, removed).map(adjustStrength)
 
-    const finalOffered = optionIds(ordered, 'offered')
+    writeFacts(frame, pass4Facts(throughPass3.map(({ item }) => item)))
+    const pass4 = applyForbidden(yield * this.runPass(4, derived, frame), forbidden, removed)
+    const { entries, violations } = enforceSafetyInvariants([...throughPass3, ...pass4], facts)
+    const sorted = sortByItem(entries, (entry) => entry.item)
+    const ordered = sorted.map(({ item }) => item)
+
     const firedCodes = new Set(ordered.map((item) => item.code))
     const body: EvaluationBody = {
       ...(input.caseId === undefined ? {} : { caseId: input.caseId }),
       scope: scopeOf(facts),
       assessment: derived.assessment,
       recommendations: ordered,
-      dataGaps: dataGaps({ input, facts, offered: finalOffered, firedCodes }),
-      warnings: [...derived.warnings, ...this.ruleWarnings(ordered)],
+      dataGaps: dataGaps({ input, facts, offered: offeredOptionIds(ordered), firedCodes }),
+      warnings: [...derived.warnings, ...ruleWarnings(sorted)],
       provenance: {
         service: this.options.service,
         rulesets: this.rulesets,
@@ -148,28 +138,14 @@ export class Evaluator {
       },
       disclaimer: DISCLAIMER
     }
-    return { body, violations }
+    return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed } }
   }
 
-  private ruleOf (item: Recommendation): RuleDefinition {
-    return (this.kb.rulesByName.get(item.rule.id) as PreparedRule).definition
-  }
-
-  /** Warnings that fired rules carry (GUIDELINE_DIVERGENCE, …), once per code. */
-  private ruleWarnings (items: readonly Recommendation[]): Array<{ code: string, message: string }> {
-    const warnings = new Map<string, string>()
-    for (const item of items) {
-      const warning = this.ruleOf(item).event.params.warning
-      if (warning !== undefined) warnings.set(warning.code, warning.message)
-    }
-    return [...warnings].map(([code, message]) => ({ code, message }))
-  }
-
-  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Pipeline<Recommendation[]> {
-    const items: Recommendation[] = []
+  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
+    const fired: Fired[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
-      for (const outcome of yield { rules: caseRules, frame }) items.push(this.toItem(outcome, derived.facts))
+      for (const outcome of yield { rules: caseRules, frame }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts) })
     }
     for (const [scope, lesions] of [['spine_lesion', derived.spineLesions], ['bone_lesion', derived.boneLesions]] as const) {
       const rules = this.kb.groups.get(groupKey(pass, scope))
@@ -177,64 +153,56 @@ export class Evaluator {
       for (const lesion of lesions) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        for (const outcome of yield { rules, frame }) items.push(this.toItem(outcome, derived.facts, lesion.target))
+        for (const outcome of yield { rules, frame }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lesion.target) })
       }
     }
-    return items
-  }
-
-  private toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Recommendation {
-    const { definition, view } = outcome.prepared
-    const params = definition.event.params
-    const options: typeof view.options[number][] = []
-    view.options.forEach((option, i) => {
-      // Several entries may describe one option under exclusive conditions; the first that holds wins.
-      if (outcome.optionHolds[i] === true && !options.some((kept) => kept.id === option.id)) options.push(option)
-    })
-    let detail = params.detail
-    params.notes?.forEach((note, i) => { if (outcome.noteHolds[i] === true) detail += ` ${note.text}` })
-    const targets = lesionTarget !== undefined
-      ? [lesionTarget]
-      : params.targets ?? (params.targetsFact === undefined ? undefined : [...new Set(facts[params.targetsFact] as string[])])
-    const item: Recommendation = {
-      code: params.code,
-      domain: params.domain,
-      strength: params.strength,
-      title: params.title,
-      detail,
-      evidence: view.evidence,
-      rule: view.rule,
-      because: outcome.because
-    }
-    // Optional members only when present: responses carry no empty arrays for them and no null.
-    if (options.length > 0) item.options = options
-    if (targets !== undefined && targets.length > 0) item.targets = targets
-    if (params.schedule !== undefined) item.schedule = params.schedule
-    return item
+    return fired
   }
 }
 
-/**
- * Contraindications win: a forbidden option leaves every item that offers it; an item's own avoid
- * entries stay (that is how an item says what not to do). An item that offered something and has
- * nothing left to offer is dropped — we read "an item that had options and lost them all" as its
- * offered options, so that no "recommended" item survives holding only what must not be done.
- */
-export function filterForbidden (items: readonly Recommendation[], forbidden: ReadonlySet<OptionId>): Recommendation[] {
-  const kept: Recommendation[] = []
-  for (const item of items) {
-    if (item.options === undefined) {
-      kept.push(item)
-      continue
-    }
-    const options = item.options.filter((option) => !(forbidden.has(option.id) && isOffered(item, option)))
-    if (options.length === item.options.length) {
-      kept.push(item)
-    } else if (options.some((option) => isOffered(item, option))) {
-      kept.push({ ...item, options })
-    }
+/** Warnings that fired rules carry (GUIDELINE_DIVERGENCE, …), once per code, in response order. */
+function ruleWarnings (fired: readonly Fired[]): Array<{ code: string, message: string }> {
+  const warnings = new Map<string, string>()
+  for (const { rule } of fired) {
+    const warning = rule.definition.event.params.warning
+    if (warning !== undefined) warnings.set(warning.code, warning.message)
   }
-  return kept
+  return [...warnings].map(([code, message]) => ({ code, message }))
+}
+
+function toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Recommendation {
+  const { definition, view } = outcome.prepared
+  const params = definition.event.params
+  const options: typeof view.options[number][] = []
+  view.options.forEach((option, i) => {
+    // Several entries may describe one option under exclusive conditions; the first that holds wins.
+    if (outcome.optionHolds[i] === true && !options.some((kept) => kept.id === option.id)) options.push(option)
+  })
+  let detail = params.detail
+  params.notes?.forEach((note, i) => { if (outcome.noteHolds[i] === true) detail += ` ${note.text}` })
+  const targets = lesionTarget !== undefined ? [lesionTarget] : params.targets ?? targetsFrom(facts, params.targetsFact)
+  const item: Recommendation = {
+    code: params.code,
+    domain: params.domain,
+    strength: params.strength,
+    title: params.title,
+    detail,
+    evidence: view.evidence,
+    rule: view.rule,
+    because: outcome.because
+  }
+  // Optional members only when present: responses carry no empty arrays for them and no null.
+  if (options.length > 0) item.options = options
+  if (targets !== undefined && targets.length > 0) item.targets = targets
+  if (params.schedule !== undefined) item.schedule = params.schedule
+  return item
+}
+
+/** The targets a `targetsFact` names (a string[] fact of the catalogue; the loader allows only those). */
+function targetsFrom (facts: CaseFacts, name: 'deficitLevels' | 'highGradeCompressionLevels' | undefined): string[] | undefined {
+  if (name === undefined) return undefined
+  const value = facts[name]
+  return Array.isArray(value) ? [...new Set<string>(value)] : undefined
 }
 
 const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
@@ -248,15 +216,33 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 const sortKey = (item: Recommendation): string =>
   `${STRENGTH_ORDER.get(item.strength) as number}${DOMAIN_ORDER.get(item.domain) as number}${item.code}\u0000${(item.targets ?? []).join(',')}`
 
-/** Sorts recommendations into the response order, computing each item's key once. */
-export function sortRecommendations (items: readonly Recommendation[]): Recommendation[] {
-  return items.map((item) => ({ key: sortKey(item), item }))
+/** Sorts entries into the response order of their items, computing each key once. */
+function sortByItem<T> (entries: readonly T[], itemOf: (entry: T) => Recommendation): T[] {
+  return entries.map((entry) => ({ key: sortKey(itemOf(entry)), entry }))
     .sort((a, b) => compareText(a.key, b.key))
-    .map(({ item }) => item)
+    .map(({ entry }) => entry)
 }
 
+/** Sorts recommendations into the response order. */
+export function sortRecommendations (items: readonly Recommendation[]): Recommendation[] {
+  return sortByItem(items, (item) => item)
+}
+
+/**
+ * scope (r7): `her2_positive_metastatic` in scope with HER2 positive; `her2_status_pending` in scope
+ * while HER2 is equivocal (the reason says to resolve it first; CLS-02 [R] and the HER2-status filter
+ * act on it); `out_of_scope` otherwise, with the reason.
+ * @see spec/clinical-rules.md Part 1, scope row; spec/api.md `scope`
+ */
 export function scopeOf (facts: CaseFacts): RecommendationResponse['scope'] {
-  if (facts.inScope === true) return { inScope: true, pathway: 'her2_positive_metastatic' }
+  if (facts.inScope === true) {
+    if (facts.her2Status === 'positive') return { inScope: true, pathway: 'her2_positive_metastatic' }
+    const reason = facts.her2Ihc === '2+'
+      ? 'HER2 IHC 2+ without a deciding ISH result: resolve HER2 status (ISH) before any HER2-directed therapy.'
+      // Equivocal without IHC 2+: IHC was not done and the ISH result does not decide on its own.
+      : 'HER2 equivocal: the ISH result does not decide without IHC: resolve HER2 status before any HER2-directed therapy.'
+    return { inScope: true, pathway: 'her2_status_pending', reason }
+  }
   let reason: string
   if (facts.metastatic !== true) {
     reason = 'No distant metastasis is recorded: this service covers HER2-positive metastatic breast cancer only.'

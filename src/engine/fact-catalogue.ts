@@ -130,12 +130,12 @@ export const FACTS = {
   bmaComplications: { type: 'string[]', values: ['onj', 'hypocalcemia', 'renal'], description: 'history.boneModifyingAgent.complications.' },
   // --- pass 3: what passes 1–2 decided
   firedCodes: { type: 'string[]', pass: 3, description: 'Codes of the items emitted by earlier passes.' },
-  forbiddenOptions: { type: 'string[]', values: OPTION_IDS, pass: 3, description: 'Options that a safety filter marked avoid (or HER2 options while HER2 is unresolved).' },
-  her2TherapyForbidden: { ...YES_NO, pass: 3, description: 'HER2 antibody/ADC options are forbidden (CI-01, CI-03, CI-05, or HER2 unresolved).' },
+  forbiddenOptions: { type: 'string[]', values: OPTION_IDS, pass: 3, description: 'Options that a pass-2 safety filter marked avoid (CI-06b included, before step 3b decides it), and every HER2 option and clinical_trial while HER2 is equivocal or unknown.' },
+  her2TherapyForbidden: { ...YES_NO, pass: 3, description: 'HER2 antibody/ADC options are forbidden (CI-01, CI-03, CI-05, or HER2 equivocal or unknown).' },
   // --- pass 4: the filtered output of pass 3
   offeredOptions: { type: 'string[]', values: OPTION_IDS, pass: 4, description: 'Every option offered (effective strength not avoid) after filtering.' },
-  offeredSystemicOption: { ...YES_NO, pass: 4, description: 'A systemic option is offered.' },
-  offeredSystemicDrugOption: { ...YES_NO, pass: 4, description: 'An option of the option-composition table is offered (a systemic option other than clinical_trial).' },
+  offeredSystemicOption: { ...YES_NO, pass: 4, description: 'A systemic option is offered: an option of the option-composition table, or clinical_trial (spec r6).' },
+  offeredCompositionOption: { ...YES_NO, pass: 4, description: 'An option of the option-composition table is offered (clinical_trial alone does not count: CI-05b).' },
   offeredHer2Option: { ...YES_NO, pass: 4, description: 'An option with an anti-HER2 agent is offered.' },
   offeredHer2AntibodyAdcOption: { ...YES_NO, pass: 4, description: 'An option with a HER2 antibody or ADC is offered.' },
   offeredTdxdOption: { ...YES_NO, pass: 4, description: 'tdxd or tdxd_pertuzumab is offered.' },
@@ -190,9 +190,9 @@ export function newFactFrame (): FactFrame {
   return new Array<FactValue | undefined>(FACT_NAMES.length).fill(undefined)
 }
 
-/** Writes named facts into their slots (names outside the catalogue are a programming error). */
-export function writeFacts (frame: FactFrame, facts: Readonly<Record<string, FactValue>>): FactFrame {
-  for (const name in facts) frame[FACT_SLOTS.get(name) as number] = facts[name]
+/** Writes named facts into their slots; the type admits catalogue names only (a misspelt name does not compile). */
+export function writeFacts (frame: FactFrame, facts: Readonly<Partial<Record<FactName, FactValue>>>): FactFrame {
+  for (const name in facts) frame[FACT_SLOTS.get(name) as number] = facts[name as FactName]
   return frame
 }
 

@@ -177,7 +177,7 @@ export const FACT_LINEAGE = {
   // --- pass 4: the filtered output of pass 3
   offeredOptions: { label: 'Options offered', inputs: [] },
   offeredSystemicOption: { label: 'A systemic option offered', inputs: [] },
-  offeredSystemicDrugOption: { label: 'A systemic drug option offered (an option of the composition table; a clinical trial alone does not count)', inputs: [] },
+  offeredCompositionOption: { label: 'A systemic drug option offered (an option of the composition table; a clinical trial alone does not count)', inputs: [] },
   offeredHer2Option: { label: 'An anti-HER2 option offered', inputs: [] },
   offeredHer2AntibodyAdcOption: { label: 'A HER2 antibody or antibody–drug conjugate option offered', inputs: [] },
   offeredTdxdOption: { label: 'A T-DXd option offered', inputs: [] },

@@ -10,12 +10,19 @@ import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS, isOffered
  * @see spec/clinical-rules.md "Principles", issue "safety invariants"
  */
 
-/** What an out-of-scope response may contain: classification and the emergencies that do not wait for HER2. */
-export const OUT_OF_SCOPE_CODES: ReadonlySet<string> = new Set(['CLS-01', 'CLS-02', 'LOC-01', 'LOC-01b', 'LOC-02', 'LOC-03', 'CNS-02'])
+/**
+ * What the invariants need to know of an item's rule: whether it may appear out of scope
+ * (`allowedOutOfScope`, spec Part 1 scope row: classification and the emergencies that do not wait
+ * for HER2). A pipeline `Fired` entry is one.
+ */
+export interface RuledItem {
+  item: Recommendation
+  rule: { definition: { event: { params: { allowedOutOfScope?: true | undefined } } } }
+}
 
-export interface InvariantResult { items: Recommendation[], violations: string[] }
+export interface InvariantResult<T extends RuledItem> { entries: T[], violations: string[] }
 
-export function enforceSafetyInvariants (items: Recommendation[], facts: CaseFacts): InvariantResult {
+export function enforceSafetyInvariants<T extends RuledItem> (entries: readonly T[], facts: CaseFacts): InvariantResult<T> {
   const violations: string[] = []
   const her2Allowed = facts.inScope === true && facts.her2Status === 'positive' && facts.pregnant !== true
   const optionViolation = (item: Recommendation, id: OptionId, offered: boolean): string | undefined => {
@@ -28,14 +35,15 @@ export function enforceSafetyInvariants (items: Recommendation[], facts: CaseFac
     return undefined
   }
 
-  const kept: Recommendation[] = []
-  for (const item of items) {
-    if (facts.inScope !== true && !OUT_OF_SCOPE_CODES.has(item.code)) {
+  const kept: T[] = []
+  for (const entry of entries) {
+    const { item } = entry
+    if (facts.inScope !== true && entry.rule.definition.event.params.allowedOutOfScope !== true) {
       violations.push(`${item.code}: treatment item in an out-of-scope case`)
       continue
     }
     if (item.options === undefined) {
-      kept.push(item)
+      kept.push(entry)
       continue
     }
     const options = item.options.filter((option) => {
@@ -44,7 +52,7 @@ export function enforceSafetyInvariants (items: Recommendation[], facts: CaseFac
       return violation === undefined
     })
     if (options.length === 0) continue
-    kept.push(options.length === item.options.length ? item : { ...item, options })
+    kept.push(options.length === item.options.length ? entry : { ...entry, item: { ...item, options } })
   }
-  return { items: kept, violations }
+  return { entries: kept, violations }
 }

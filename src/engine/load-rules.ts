@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { z } from 'zod'
+import { ContextAdjustmentsFile } from '../schemas/context-adjustments.js'
 import {
   evidenceRef, ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
   type TopLevelCondition
@@ -12,7 +13,9 @@ import { factSpec, type FactSpec } from './fact-catalogue.js'
 /**
  * Reads `rules/*.json`, validates every file against its zod schema and against the fact catalogue,
  * and computes a sha256 digest per file. Any problem stops startup with a message naming the file
- * and the rule: a knowledge base that is half loaded must never answer.
+ * and the rule: a knowledge base that is half loaded must never answer. Besides the rulesets and the
+ * reference catalogue, `context-adjustments.json` holds the patient-wide adjustments the engine
+ * applies to every item (pregnancyRt); it is versioned and digested like a ruleset.
  */
 
 export interface LoadedRuleset {
@@ -24,10 +27,21 @@ export interface LoadedRuleset {
   rules: RuleDefinition[]
 }
 
+export interface LoadedContextAdjustments extends ContextAdjustmentsFile {
+  file: string
+  digest: string
+}
+
 export interface KnowledgeBase {
   rulesets: LoadedRuleset[]
   references: ReadonlyMap<string, Reference>
   referenceCatalogue: { version: string, digest: string, retired: string[] }
+  contextAdjustments: LoadedContextAdjustments
+}
+
+/** What `provenance.rulesets` and readiness list: every ruleset, then the context adjustments. */
+export function provenanceRulesets (kb: KnowledgeBase): Array<{ id: string, version: string, digest: string }> {
+  return [...kb.rulesets, kb.contextAdjustments].map(({ id, version, digest }) => ({ id, version, digest }))
 }
 
 export class RuleLoadError extends Error {
@@ -35,6 +49,9 @@ export class RuleLoadError extends Error {
 }
 
 export const REFERENCES_FILE = 'references.json'
+export const CONTEXT_ADJUSTMENTS_FILE = 'context-adjustments.json'
+/** The files of the rules folder that are not rulesets. */
+const NOT_RULESETS: ReadonlySet<string> = new Set([REFERENCES_FILE, CONTEXT_ADJUSTMENTS_FILE])
 
 export function sha256 (content: string | Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`
@@ -170,6 +187,11 @@ function checkRule (file: string, rule: RuleDefinition, references: ReadonlyMap<
   if (params.onlyWhenAvoidedOptionProposed === true && rule.pass !== 2) {
     fail('onlyWhenAvoidedOptionProposed is for pass-2 safety filters')
   }
+  // The pipeline reads these where the spec places them (Part 1 "Evaluation passes", step 3c and
+  // the red-team L6 paragraph); elsewhere they would be silently ignored.
+  if (params.doesNotFilter !== undefined && rule.pass !== 2) fail('doesNotFilter is for pass-2 safety filters')
+  if (params.considerUnlessOffered !== undefined && rule.pass !== 3) fail('considerUnlessOffered is read after step 3c: pass-3 rules only')
+  if (params.strengthNotCappedByOptions === true && rule.pass !== 3) fail('strengthNotCappedByOptions is an exception to the pass-3 strength cap: pass-3 rules only')
 }
 
 export function loadReferences (dir: string): { references: Map<string, Reference>, catalogue: KnowledgeBase['referenceCatalogue'] } {
@@ -183,6 +205,21 @@ export function loadReferences (dir: string): { references: Map<string, Referenc
   return { references, catalogue: { version: file.version, digest: sha256(text), retired: file.retired ?? [] } }
 }
 
+export function loadContextAdjustments (dir: string): LoadedContextAdjustments {
+  let text: string
+  try {
+    text = readFileSync(join(dir, CONTEXT_ADJUSTMENTS_FILE), 'utf8')
+  } catch (error) {
+    // Without it pregnancy would silently lose the fetal-dose caveat: never answer.
+    throw new RuleLoadError(`${CONTEXT_ADJUSTMENTS_FILE}: cannot be read (${(error as Error).message})`)
+  }
+  return parseContextAdjustments(CONTEXT_ADJUSTMENTS_FILE, text)
+}
+
+export function parseContextAdjustments (file: string, text: string): LoadedContextAdjustments {
+  return { ...parseJson(file, text, ContextAdjustmentsFile), file, digest: sha256(text) }
+}
+
 export function parseRuleset (file: string, text: string, references: ReadonlyMap<string, Reference>): LoadedRuleset {
   const parsed = parseJson(file, text, RulesetFile)
   for (const rule of parsed.rules) checkRule(file, rule, references)
@@ -190,17 +227,19 @@ export function parseRuleset (file: string, text: string, references: ReadonlyMa
 }
 
 /**
- * Loads the rulesets of `dir` in file-name order, with the reference catalogue. `only` narrows the
- * load to some files (rule authors' test runs); the service always loads them all.
+ * Loads the rulesets of `dir` in file-name order, with the reference catalogue and the context
+ * adjustments. `only` narrows the load to some ruleset files (rule authors' test runs); the
+ * service always loads them all, and the context adjustments are always loaded.
  */
 export function loadKnowledgeBase (dir: string, only?: readonly string[]): KnowledgeBase {
   const { references, catalogue } = loadReferences(dir)
+  const contextAdjustments = loadContextAdjustments(dir)
   const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.json') && name !== REFERENCES_FILE && (only === undefined || only.includes(name)))
+    .filter((name) => name.endsWith('.json') && !NOT_RULESETS.has(name) && (only === undefined || only.includes(name)))
     .sort()
   if (files.length === 0) throw new RuleLoadError(`${dir}: no ruleset files`)
   const rulesets = files.map((file) => parseRuleset(file, readFileSync(join(dir, file), 'utf8'), references))
-  const kb = assembleKnowledgeBase(rulesets, references, catalogue)
+  const kb = assembleKnowledgeBase(rulesets, references, catalogue, contextAdjustments)
   // Codes named across files can only be checked against the whole knowledge base, not a narrowed load.
   if (only === undefined) {
     checkFiredCodes(kb.rulesets)
@@ -209,9 +248,13 @@ export function loadKnowledgeBase (dir: string, only?: readonly string[]): Knowl
   return kb
 }
 
-/** Cross-file checks: unique ruleset ids and rule names. */
-export function assembleKnowledgeBase (rulesets: LoadedRuleset[], references: ReadonlyMap<string, Reference>, catalogue: KnowledgeBase['referenceCatalogue']): KnowledgeBase {
-  const rulesetIds = new Set<string>()
+/** Cross-file checks: unique ruleset ids (the context adjustments' id included) and rule names. */
+export function assembleKnowledgeBase (
+  rulesets: LoadedRuleset[], references: ReadonlyMap<string, Reference>, catalogue: KnowledgeBase['referenceCatalogue'],
+  contextAdjustments: LoadedContextAdjustments
+): KnowledgeBase {
+  // Provenance lists both by id: a ruleset may not take the adjustments' id.
+  const rulesetIds = new Set<string>([contextAdjustments.id])
   const ruleNames = new Map<string, string>()
   for (const ruleset of rulesets) {
     if (rulesetIds.has(ruleset.id)) throw new RuleLoadError(`${ruleset.file}: duplicate ruleset id "${ruleset.id}"`)
@@ -222,5 +265,5 @@ export function assembleKnowledgeBase (rulesets: LoadedRuleset[], references: Re
       ruleNames.set(rule.name, ruleset.file)
     }
   }
-  return Object.freeze({ rulesets, references, referenceCatalogue: catalogue })
+  return Object.freeze({ rulesets, references, referenceCatalogue: catalogue, contextAdjustments })
 }

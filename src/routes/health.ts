@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { provenanceRulesets } from '../engine/load-rules.js'
 import { sendNotReady } from '../errors.js'
 import { Live, Ready } from '../schemas/knowledge.js'
 import { Problem } from '../schemas/problem.js'
@@ -20,6 +21,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
   }, async (request, reply) => {
     const kb = app.knowledge.kb
     if (kb === undefined) return sendNotReady(request, reply)
-    return { status: 'ok' as const, rulesets: kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })) }
+    // The same list as every response's provenance: the rulesets and the context adjustments.
+    return { status: 'ok' as const, rulesets: provenanceRulesets(kb) }
   })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { filterForbidden, scopeOf, sortRecommendations } from '../../src/engine/evaluate.js'
+import { scopeOf, sortRecommendations } from '../../src/engine/evaluate.js'
 import type { CaseFacts } from '../../src/engine/facts.js'
 import type { Recommendation } from '../../src/schemas/recommendation.js'
 
@@ -30,34 +30,26 @@ t.test('order: strength, then domain, then code, then target', async (t) => {
   t.strictSame(sorted, ['LOC-01', 'CI-01', 'CLS-05', 'LOC-06', 'LOC-06@L5', 'LOC-06@T9', 'SYS-02', 'FU-01'])
 })
 
-t.test('forbidden options leave offering items; avoid entries stay; emptied items go', async (t) => {
-  const forbidden = new Set(['tdxd', 'thp'] as const)
-  const kept = filterForbidden([
-    item({ code: 'SYS-02', options: [{ id: 'thp', label: 'THP' }, { id: 'tdxd_pertuzumab', label: 'T-DXd + P' }] }),
-    item({ code: 'SYS-09', options: [{ id: 'tdxd', label: 'T-DXd' }] }),
-    item({ code: 'CI-04', strength: 'avoid', options: [{ id: 'tdxd', label: 'T-DXd' }] }),
-    item({ code: 'SYS-03', options: [{ id: 'tdxd', label: 'T-DXd', strength: 'avoid' }, { id: 'clinical_trial', label: 'trial' }] }),
-    item({ code: 'SYS-01' }),
-    // Offered T-DXd is forbidden and only avoid entries would remain: nothing left to recommend.
-    item({ code: 'SYS-04', options: [{ id: 'tdxd', label: 'T-DXd' }, { id: 'thp', label: 'THP', strength: 'avoid' }] }),
-    // Never offered anything: an avoid item keeps saying what not to do.
-    item({ code: 'PRIM-01', strength: 'avoid', options: [{ id: 'upfront_mastectomy', label: 'mastectomy' }] })
-  ], forbidden)
-  t.strictSame(kept.map((entry) => [entry.code, (entry.options ?? []).map((option) => option.id)]), [
-    ['SYS-02', ['tdxd_pertuzumab']],
-    ['CI-04', ['tdxd']],
-    ['SYS-03', ['tdxd', 'clinical_trial']],
-    ['SYS-01', []],
-    ['PRIM-01', ['upfront_mastectomy']]
-  ])
+t.test('scope reasons name why a case is out of scope', async (t) => {
+  const facts = (overrides: Partial<CaseFacts>): CaseFacts => ({ inScope: false, metastatic: true, her2Status: 'negative', her2Ihc: '1+', ...overrides }) as CaseFacts
+  t.match(scopeOf(facts({ metastatic: false })), { inScope: false, pathway: 'out_of_scope', reason: /No distant metastasis/ })
+  t.match(scopeOf(facts({})), { inScope: false, pathway: 'out_of_scope', reason: /HER2-negative/ })
+  t.match(scopeOf(facts({ her2Status: 'unknown', her2Ihc: 'not_done' })), { inScope: false, pathway: 'out_of_scope', reason: /HER2 status is unknown/ })
 })
 
-t.test('scope reasons name why a case is out of scope', async (t) => {
-  const facts = (overrides: Partial<CaseFacts>): CaseFacts => ({ inScope: false, metastatic: true, her2Status: 'negative', ...overrides }) as CaseFacts
-  t.strictSame(scopeOf(facts({ inScope: true })), { inScope: true, pathway: 'her2_positive_metastatic' })
-  t.match(scopeOf(facts({ metastatic: false })), { inScope: false, pathway: 'out_of_scope', reason: /No distant metastasis/ })
-  t.match(scopeOf(facts({})), { reason: /HER2-negative/ })
-  t.match(scopeOf(facts({ her2Status: 'unknown' })), { reason: /HER2 status is unknown/ })
+// r7: scope.pathway (spec Part 1 scope row; api.md scope).
+t.test('scope.pathway: her2_positive_metastatic only with HER2 positive; her2_status_pending while equivocal', async (t) => {
+  const facts = (overrides: Partial<CaseFacts>): CaseFacts => ({ inScope: true, metastatic: true, ...overrides }) as CaseFacts
+  t.strictSame(scopeOf(facts({ her2Status: 'positive', her2Ihc: '3+' })), { inScope: true, pathway: 'her2_positive_metastatic' }, 'positive: no reason')
+  t.strictSame(scopeOf(facts({ her2Status: 'equivocal', her2Ihc: '2+' })), {
+    inScope: true,
+    pathway: 'her2_status_pending',
+    reason: 'HER2 IHC 2+ without a deciding ISH result: resolve HER2 status (ISH) before any HER2-directed therapy.'
+  }, 'IHC 2+ without a deciding ISH result')
+  t.match(scopeOf(facts({ her2Status: 'equivocal', her2Ihc: 'not_done' })), {
+    inScope: true, pathway: 'her2_status_pending', reason: /does not decide without IHC.*before any HER2-directed therapy/
+  }, 'equivocal ISH without IHC: pending, with a reason that does not claim IHC 2+')
+  t.notMatch(scopeOf(facts({ her2Status: 'equivocal', her2Ihc: 'not_done' })).reason, /IHC 2\+/)
 })
 
 t.test('an item without targets sorts before one with targets of the same code', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { deriveFacts, type CaseFacts } from '../../src/engine/facts.js'
-import { enforceSafetyInvariants, OUT_OF_SCOPE_CODES } from '../../src/engine/invariants.js'
+import { enforceSafetyInvariants as enforceOnEntries, type RuledItem } from '../../src/engine/invariants.js'
 import type { Case } from '../../src/schemas/case.js'
 import type { OptionId, Strength } from '../../src/schemas/common.js'
 import type { Recommendation } from '../../src/schemas/recommendation.js'
@@ -39,8 +39,28 @@ const item = (code: string, options?: Option[], extra: Partial<Recommendation> =
   ...extra
 })
 
-t.test('OUT_OF_SCOPE_CODES: classification and the emergencies that do not wait for HER2', async (t) => {
-  t.strictSame([...OUT_OF_SCOPE_CODES].sort(), ['CLS-01', 'CLS-02', 'CNS-02', 'LOC-01', 'LOC-01b', 'LOC-02', 'LOC-03'])
+// The permission to appear out of scope is the rule's `allowedOutOfScope` param (spec Part 1 scope
+// row). These tests give it to the rules of the codes the scope row names, the way the rule files do.
+const OUT_OF_SCOPE_CODES: ReadonlySet<string> = new Set(['CLS-01', 'CLS-02', 'LOC-01', 'LOC-01b', 'LOC-02', 'LOC-03', 'CNS-02'])
+const ruled = (item: Recommendation, allowedOutOfScope = OUT_OF_SCOPE_CODES.has(item.code)): RuledItem =>
+  ({ item, rule: { definition: { event: { params: allowedOutOfScope ? { allowedOutOfScope: true } : {} } } } })
+/** The invariants on bare items, each ruled as above. */
+function enforceSafetyInvariants (items: Recommendation[], facts: CaseFacts): { items: Recommendation[], violations: string[] } {
+  const { entries, violations } = enforceOnEntries(items.map((item) => ruled(item)), facts)
+  return { items: entries.map(({ item }) => item), violations }
+}
+
+t.test('out of scope: the rule\'s allowedOutOfScope decides, not the code', async (t) => {
+  const emergency = item('CI-05', undefined, { strength: 'urgent', detail: 'Pregnancy caution for the emergency measures.' })
+  const allowed = ruled(emergency, true)
+  const notAllowed = ruled({ ...emergency, rule: { ...emergency.rule, id: 'ci-05-in-scope' } }, false)
+  const outOfScope = enforceOnEntries([allowed, notAllowed], HER2_NEGATIVE)
+  t.strictSame(outOfScope.entries, [allowed], 'the permitted rule stays, the same object')
+  t.equal(outOfScope.entries[0], allowed)
+  t.strictSame(outOfScope.violations, ['CI-05: treatment item in an out-of-scope case'], 'the other is removed and reported')
+  t.strictSame(enforceOnEntries([allowed, notAllowed], IN_SCOPE), { entries: [allowed, notAllowed], violations: [] }, 'in scope the permission is not needed')
+  const lowered = enforceOnEntries([ruled(item('LOC-01', [option('dexamethasone')]), false)], NOT_METASTATIC)
+  t.strictSame(lowered.entries, [], 'an emergency code whose rule lacks the permission is removed too')
 })
 
 t.test('clean items pass untouched', async (t) => {

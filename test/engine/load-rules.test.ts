@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { checkDataGapCodes, checkFiredCodes, leafProblem, loadKnowledgeBase, parseRuleset, RuleLoadError, sha256, type LoadedRuleset } from '../../src/engine/load-rules.js'
+import { checkDataGapCodes, checkFiredCodes, leafProblem, loadKnowledgeBase, parseContextAdjustments, parseRuleset, provenanceRulesets, RuleLoadError, sha256, type LoadedRuleset } from '../../src/engine/load-rules.js'
 import { rulesDir } from '../fixtures/engine.js'
 
 const references = JSON.parse(readFileSync(join(rulesDir, 'references.json'), 'utf8')) as { references: Array<{ ref: string }> }
@@ -63,6 +63,12 @@ const rejections: Array<[string, string, RegExp]> = [
   ['bad fact in a note condition', ruleset([rule({}, { notes: [{ when: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] }, text: 'x' }] })]), /unknown fact "nope"/],
   ['targets on a lesion rule', ruleset([rule({ scope: 'spine_lesion' }, { targets: ['T1'] })]), /takes its lesion as target/],
   ['onlyWhenAvoidedOptionProposed outside pass 2', ruleset([rule({}, { onlyWhenAvoidedOptionProposed: true })]), /for pass-2 safety filters/],
+  ['doesNotFilter outside pass 2', ruleset([rule({}, { doesNotFilter: ['SUP-01'] })]), /doesNotFilter is for pass-2 safety filters/],
+  ['doesNotFilter empty', ruleset([rule({ pass: 2 }, { doesNotFilter: [] })]), /doesNotFilter/],
+  ['considerUnlessOffered outside pass 3', ruleset([rule({ pass: 4 }, { considerUnlessOffered: ['tdxd'] })]), /considerUnlessOffered is read after step 3c/],
+  ['considerUnlessOffered with an unknown option', ruleset([rule({}, { considerUnlessOffered: ['tdx'] })]), /considerUnlessOffered/],
+  ['strengthNotCappedByOptions outside pass 3', ruleset([rule({ pass: 2 }, { strengthNotCappedByOptions: true })]), /strengthNotCappedByOptions is an exception to the pass-3 strength cap/],
+  ['allowedOutOfScope other than true', ruleset([rule({}, { allowedOutOfScope: false })]), /allowedOutOfScope/],
   ['title of 140 characters', ruleset([rule({}, { title: 'x'.repeat(140) })]), /title/],
   ['no evidence', ruleset([rule({}, { evidence: [] })]), /evidence/],
   ['bad rule name', ruleset([rule({ name: 'NoSlash' })]), /must be "<ruleset>\/<kebab-case-name>"/]
@@ -119,6 +125,7 @@ t.test('duplicate references and an empty rules folder stop loading', async (t) 
   const empty = mkdtempSync(join(tmpdir(), 'rules-'))
   t.teardown(() => { rmSync(empty, { recursive: true, force: true }) })
   cpSync(join(rulesDir, 'references.json'), join(empty, 'references.json'))
+  cpSync(join(rulesDir, 'context-adjustments.json'), join(empty, 'context-adjustments.json'))
   t.throws(() => loadKnowledgeBase(empty), /no ruleset files/)
   t.equal(loadKnowledgeBase(rulesDir, ['classification.json']).rulesets.length, 1)
 })
@@ -184,4 +191,41 @@ t.test('every code a data gap affects must be the code of a loaded rule', async 
 t.test('a narrowed load skips the checks across files (a rule may read a code of another file)', async (t) => {
   // follow-up.json reads CI-03 (safety.json) and BMA-01 (supportive-care.json).
   t.equal(loadKnowledgeBase(rulesDir, ['follow-up.json']).rulesets.length, 1)
+})
+
+t.test('the rule-file fields of revision 7 load where the pipeline reads them', async (t) => {
+  t.match(parse(ruleset([
+    rule({ name: 'test/filter', pass: 2 }, { doesNotFilter: ['SUP-01'], allowedOutOfScope: true }),
+    rule({ name: 'test/menu' }, { considerUnlessOffered: ['tdxd', 'tdm1'], strengthNotCappedByOptions: true })
+  ])), { id: 'test' })
+})
+
+// rules/context-adjustments.json (pregnancyRt): loaded and validated with the rulesets, digested like one.
+t.test('the context adjustments load with the rulesets, with a sha256 digest, and are not a ruleset', async (t) => {
+  const kb = loadKnowledgeBase(rulesDir)
+  const file = join(rulesDir, 'context-adjustments.json')
+  t.match(kb.contextAdjustments, { id: 'context-adjustments', version: /^\d+\.\d+\.\d+$/, file: 'context-adjustments.json', digest: sha256(readFileSync(file)) })
+  t.notOk(kb.rulesets.some((loaded) => loaded.file === 'context-adjustments.json'))
+  t.strictSame(provenanceRulesets(kb).at(-1), { id: 'context-adjustments', version: kb.contextAdjustments.version, digest: kb.contextAdjustments.digest })
+  t.equal(provenanceRulesets(kb).length, kb.rulesets.length + 1)
+  t.equal(loadKnowledgeBase(rulesDir, ['classification.json']).contextAdjustments.digest, kb.contextAdjustments.digest, 'loaded whatever rulesets are narrowed to')
+})
+
+t.test('a bad or missing context-adjustments file stops loading', async (t) => {
+  const valid = JSON.parse(readFileSync(join(rulesDir, 'context-adjustments.json'), 'utf8')) as { pregnancyRt: Record<string, unknown> }
+  const bad = (patch: Record<string, unknown>): string => JSON.stringify({ ...valid, pregnancyRt: { ...valid.pregnancyRt, ...patch } })
+  t.throws(() => parseContextAdjustments('context-adjustments.json', bad({ options: ['ebrt', 'brachytherapy'] })), /context-adjustments\.json: \/pregnancyRt\/options\/1/)
+  t.throws(() => parseContextAdjustments('context-adjustments.json', bad({ nearUterusTargets: ['lumbar'] })), /nearUterusTargets/)
+  t.throws(() => parseContextAdjustments('context-adjustments.json', bad({ caveat: '' })), /caveat/)
+  t.throws(() => parseContextAdjustments('context-adjustments.json', JSON.stringify({ ...valid, extra: 1 })), RuleLoadError)
+  t.throws(() => parseContextAdjustments('context-adjustments.json', '{'), /not valid JSON/)
+  const missing = withRulesDir(t, (dir) => { rmSync(join(dir, 'context-adjustments.json')) })
+  t.throws(() => loadKnowledgeBase(missing), { name: 'RuleLoadError', message: /^context-adjustments\.json: cannot be read/ })
+})
+
+t.test('a ruleset may not take the context adjustments\' id', async (t) => {
+  const dir = withRulesDir(t, (dir) => {
+    writeFileSync(join(dir, 'zz-copy.json'), JSON.stringify({ id: 'context-adjustments', version: '1.0.0', description: 'x', rules: [rule({ name: 'zz/unique' })] }))
+  })
+  t.throws(() => loadKnowledgeBase(dir), /duplicate ruleset id "context-adjustments"/)
 })

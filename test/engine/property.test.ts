@@ -45,10 +45,6 @@ function outOfOrder (a: Item, b: Item): boolean {
 const CONTRAINDICATION = /^(CI-\d{2}[a-z]?|BMA-05|BMA-06)$/
 const OPTION_ID_SET: ReadonlySet<string> = new Set(OPTION_IDS)
 
-/** Each rule's pass, read from the knowledge base (a recommendation's rule.id is its rule's name). */
-const PASS_OF_RULE = new Map(knowledgeBase.rulesets.flatMap((ruleset) => ruleset.rules.map((rule) => [rule.name, rule.pass])))
-const PASS_3_RULE = [...PASS_OF_RULE].find(([, pass]) => pass === 3)?.[0] as string
-
 // --- Revision 7: patient-wide context reaches every item (spec/clinical-rules.md, "Revision 7").
 const RT_OPTIONS: ReadonlySet<string> = new Set(['ebrt', 'sbrt_spine', 'reirradiation', 'postoperative_rt', 'srs', 'wbrt_memantine_ha', 'metastasis_directed_therapy'])
 const STAGING_OPTIONS: ReadonlySet<string> = new Set(['staging_imaging', 'restaging_imaging'])
@@ -207,11 +203,19 @@ const PROPERTIES: Record<string, Check> = {
     ? body.recommendations.filter((item) => item.code === 'LOC-01').map((item) => `${describe(item)} without disease.neuro`)
     : []),
 
-  'an R item of pass 3 never offers only C options (red-team L6; BMA-01 excepted)': (_, { body }) => body.recommendations.flatMap((item) => {
-    if (item.strength !== 'recommended' || PASS_OF_RULE.get(item.rule.id) !== 3 || item.code === 'BMA-01') return []
-    const strengths = (item.options ?? []).filter((option) => offered(item, option)).map((option) => effective(item, option))
-    return strengths.length > 0 && strengths.every((strength) => strength === 'consider') ? [`${describe(item)} is R but offers only C options`] : []
+  'no pass-3 item is R while every option it offers is C (red-team L6)': (_, { body }) => body.recommendations.flatMap((item) => {
+    const rule = knowledgeBase.rulesByName.get(item.rule.id)?.definition
+    if (rule?.pass !== 3 || rule.event.params.strengthNotCappedByOptions === true || item.strength !== 'recommended') return []
+    const offers = (item.options ?? []).filter((option) => offered(item, option))
+    return offers.length > 0 && offers.every((option) => effective(item, option) === 'consider') ? [`${describe(item)} is R with only C options`] : []
   }),
+
+  'HER2 equivocal or unknown: no clinical trial offered (HER2-status filter, r6)': (_, { body }) => {
+    if (body.assessment.her2Status !== 'equivocal' && body.assessment.her2Status !== 'unknown') return []
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => option.id === 'clinical_trial' && offered(item, option))
+      .map((option) => `${describe(item, option)} offered while HER2 is ${body.assessment.her2Status}`))
+  },
 
   'HER2 equivocal in scope is the her2_status_pending pathway': (_, { body }) => {
     const pending = body.scope.inScope && body.assessment.her2Status === 'equivocal'
@@ -320,10 +324,17 @@ t.test('every check detects a planted fault', async (t) => {
   const plant = (change: (body: Evaluation['body']) => void, violations: string[] = []): Evaluation => {
     const body = structuredClone(evaluation.body)
     change(body)
-    return { body, violations }
+    return { body, violations, filtering: evaluation.filtering }
   }
   const withOption = (id: Option['id'], strength: Option['strength'], targets?: string[]): Item =>
     ({ ...item, code: 'SYS-01', strength: 'recommended', options: [{ id, label: id, ...(strength === undefined ? {} : { strength }) }], ...(targets === undefined ? {} : { targets }) })
+  // A rule of pass 3 of the real knowledge base, for the planted pass-3 items.
+  const pass3Rule = (() => {
+    const rule = knowledgeBase.rulesets.flatMap((ruleset) => ruleset.rules.map((definition) => ({ definition, ruleset })))
+      .find(({ definition }) => definition.pass === 3 && definition.event.params.strengthNotCappedByOptions !== true)
+    if (rule === undefined) throw new Error('no pass-3 rule')
+    return { id: rule.definition.name, ruleset: rule.ruleset.id, rulesetVersion: rule.ruleset.version }
+  })()
   const planted: Record<string, Evaluation> = {
     'no safety-invariant violation': plant(() => {}, ['SYS-01: planted']),
     'response parses with RecommendationResponse': plant((body) => { (body.assessment as { stage: string }).stage = 'III' }),
@@ -345,8 +356,12 @@ t.test('every check detects a planted fault', async (t) => {
     }),
     'pregnancy: staging names the pregnancy-appropriate modalities; every RT option carries the fetal-dose caveat and is never R': plant((body) => { body.recommendations.push(withOption('ebrt', undefined, ['T9'])) }),
     'no neurological record, no MSCC emergency (LOC-01 needs neuro)': plant((body) => { body.recommendations.push({ ...item, code: 'LOC-01' }) }),
-    'an R item of pass 3 never offers only C options (red-team L6; BMA-01 excepted)': plant((body) => {
-      body.recommendations.push({ ...withOption('ebrt', 'consider'), code: 'LOC-06', rule: { ...item.rule, id: PASS_3_RULE } })
+    'no pass-3 item is R while every option it offers is C (red-team L6)': plant((body) => {
+      body.recommendations.push({ ...withOption('ebrt', 'consider'), rule: pass3Rule })
+    }),
+    'HER2 equivocal or unknown: no clinical trial offered (HER2-status filter, r6)': plant((body) => {
+      body.assessment.her2Status = 'equivocal'
+      body.recommendations.push(withOption('clinical_trial', 'consider'))
     }),
     'HER2 equivocal in scope is the her2_status_pending pathway': plant((body) => { body.scope = { ...body.scope, pathway: 'her2_status_pending' } }),
     'each item\'s domain follows its code prefix': plant((body) => { body.recommendations.push({ ...item, code: 'FU-01', domain: 'classification' }) })
@@ -382,7 +397,7 @@ t.test('every check detects a planted fault', async (t) => {
       t.strictSame(check(own, ownEvaluation), [], `${name}: holds for the unmodified response`)
       const body = structuredClone(ownEvaluation.body)
       change(body, body.recommendations[0] as Item)
-      t.ok(check(own, { body, violations: [] }).length > 0, `${name}: detects the planted fault`)
+      t.ok(check(own, { ...ownEvaluation, body, violations: [] }).length > 0, `${name}: detects the planted fault`)
       continue
     }
     const faulty = planted[name]

@@ -10,13 +10,14 @@ t.test('live is 200 while the process runs', async (t) => {
   t.strictSame(response.json(), { status: 'ok' })
 })
 
-t.test('ready lists every ruleset with version and digest', async (t) => {
+t.test('ready lists every ruleset, then the context adjustments, with version and digest', async (t) => {
   const app = await buildTestApp(t)
   const response = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(response.statusCode, 200)
+  const { id, version, digest } = knowledgeBase.contextAdjustments
   t.strictSame(response.json(), {
     status: 'ok',
-    rulesets: knowledgeBase.rulesets.map(({ id, version, digest }) => ({ id, version, digest }))
+    rulesets: [...knowledgeBase.rulesets.map(({ id, version, digest }) => ({ id, version, digest })), { id, version, digest }]
   })
 })
 

@@ -63,7 +63,7 @@ t.test('the reference evaluator can be selected and gives the same recommendatio
 })
 
 t.test('a rule that breaks a safety invariant is repaired and logged, never served', async (t) => {
-  const { assembleKnowledgeBase, loadReferences, parseRuleset } = await import('../../src/engine/load-rules.js')
+  const { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } = await import('../../src/engine/load-rules.js')
   const { prepareKnowledgeBase } = await import('../../src/engine/evaluators.js')
   const { rulesDir } = await import('../fixtures/engine.js')
   const { captureLogs } = await import('../fixtures/build-app.js')
@@ -82,7 +82,7 @@ t.test('a rule that breaks a safety invariant is repaired and logged, never serv
     }]
   }), references)
   const { lines, stream } = captureLogs()
-  const app = await buildTestApp(t, { knowledgeBase: prepareKnowledgeBase(assembleKnowledgeBase([faulty], references, catalogue)), logger: { level: 'info', stream } })
+  const app = await buildTestApp(t, { knowledgeBase: prepareKnowledgeBase(assembleKnowledgeBase([faulty], references, catalogue, loadContextAdjustments(rulesDir))), logger: { level: 'info', stream } })
   const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: examples[0]?.case as object })
   t.equal(response.statusCode, 200)
   const item = response.json().recommendations.find((entry: { code: string }) => entry.code === 'CNS-03')
