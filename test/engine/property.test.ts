@@ -63,6 +63,8 @@ const DOMAIN_OF_PREFIX: Record<string, string> = {
   SUP: 'supportive_care',
   FU: 'follow_up'
 }
+/** "Where the service's existing per-code mapping differs, it wins": CNS-07 changes the systemic line. */
+const DOMAIN_OF_CODE: Record<string, string> = { 'CNS-07': 'systemic_therapy' }
 const comfortCare = (c: Case): boolean => c.preferences?.goalsOfCare === 'comfort_focused' ||
   (c.patient.estimatedSurvivalMonths !== undefined && c.patient.estimatedSurvivalMonths < 3)
 const textOf = (item: Item): string => [item.title, item.detail, ...(item.options ?? []).flatMap((option) => [option.label, option.detail ?? ''])].join(' ')
@@ -223,7 +225,7 @@ const PROPERTIES: Record<string, Check> = {
   },
 
   'each item\'s domain follows its code prefix': (_, { body }) => body.recommendations
-    .filter((item) => DOMAIN_OF_PREFIX[item.code.split('-')[0] as string] !== item.domain)
+    .filter((item) => (DOMAIN_OF_CODE[item.code] ?? DOMAIN_OF_PREFIX[item.code.split('-')[0] as string]) !== item.domain)
     .map((item) => `${describe(item)} has domain ${item.domain}`),
 
   'recommendations ordered by strength, domain, code, target': (_, { body }) => {
