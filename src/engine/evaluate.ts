@@ -8,6 +8,7 @@ import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
 import type { RuleDefinition } from '../schemas/rule-file.js'
 import { enforceSafetyInvariants } from './invariants.js'
+import { explainOptions, FAILURE_FINDERS, forbiddingCodes, recordRun, type RuleRun } from './explain.js'
 import {
   CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_DRUG_OPTIONS, SYSTEMIC_OPTIONS,
   TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
@@ -39,6 +40,8 @@ export interface EvaluateOptions {
 }
 
 export type EvaluationBody = Omit<RecommendationResponse, 'requestId'>
+/** What a request asks beyond the case: `explain`, the options to explain (api.md revision 8). */
+export interface EvaluationRequest { explain?: readonly OptionId[] }
 export interface Evaluation {
   body: EvaluationBody
   /** Safety-invariant repairs (should always be empty; logged and tested). */
@@ -59,8 +62,8 @@ function hasAny (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolea
   return false
 }
 
-/** One request of the pipeline to its evaluator: run these rules on this frame. */
-interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame }
+/** One request of the pipeline to its evaluator: run these rules on this frame (for this lesion). */
+interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame, target?: string }
 type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
 
 export class Evaluator {
@@ -75,16 +78,29 @@ export class Evaluator {
    * The pipeline is a generator that yields each rule run to a driver: the compiled evaluator
    * answers synchronously (no promise per run on the hot path), json-rules-engine asynchronously.
    */
-  async evaluate (input: Case): Promise<Evaluation> {
+  async evaluate (input: Case, request: EvaluationRequest = {}): Promise<Evaluation> {
+    // EXPLAIN HOOK (explain.ts): each rule run is recorded only when explanations are asked for.
+    const explain = request.explain
+    const runs: RuleRun[] | undefined = explain === undefined ? undefined : []
     const pipeline = this.pipeline(input)
-    if (this.options.evaluator === 'compiled') {
-      let step = pipeline.next()
-      while (step.done !== true) step = pipeline.next(runCompiled(step.value.rules, step.value.frame))
-      return step.value
-    }
     let step = pipeline.next()
-    while (step.done !== true) step = pipeline.next(await runReference(step.value.rules, step.value.frame))
-    return step.value
+    if (this.options.evaluator === 'compiled') {
+      while (step.done !== true) step = pipeline.next(recordRun(runs, step.value, runCompiled(step.value.rules, step.value.frame)))
+    } else {
+      while (step.done !== true) step = pipeline.next(recordRun(runs, step.value, await runReference(step.value.rules, step.value.frame)))
+    }
+    const evaluation = step.value
+    if (explain !== undefined) {
+      const { body } = evaluation
+      body.explanations = await explainOptions(explain, {
+        kb: this.kb,
+        runs: runs as RuleRun[],
+        items: body.recommendations,
+        forbiddenBy: forbiddingCodes(runs as RuleRun[], body.assessment.her2Status),
+        firstFailure: FAILURE_FINDERS[this.options.evaluator]
+      })
+    }
+    return evaluation
   }
 
   private * pipeline (input: Case): Pipeline<Evaluation> {
@@ -177,7 +193,7 @@ export class Evaluator {
       for (const lesion of lesions) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        for (const outcome of yield { rules, frame }) items.push(this.toItem(outcome, derived.facts, lesion.target))
+        for (const outcome of yield { rules, frame, target: lesion.target }) items.push(this.toItem(outcome, derived.facts, lesion.target))
       }
     }
     return items
