@@ -80,23 +80,22 @@ export class Evaluator {
    */
   async evaluate (input: Case, request: EvaluationRequest = {}): Promise<Evaluation> {
     // EXPLAIN HOOK (explain.ts): each rule run is recorded only when explanations are asked for.
-    const explain = request.explain
-    const runs: RuleRun[] | undefined = explain === undefined ? undefined : []
+    const recording = request.explain === undefined ? undefined : { explain: request.explain, runs: [] as RuleRun[] }
     const pipeline = this.pipeline(input)
     let step = pipeline.next()
     if (this.options.evaluator === 'compiled') {
-      while (step.done !== true) step = pipeline.next(recordRun(runs, step.value, runCompiled(step.value.rules, step.value.frame)))
+      while (step.done !== true) step = pipeline.next(recordRun(recording?.runs, step.value, runCompiled(step.value.rules, step.value.frame)))
     } else {
-      while (step.done !== true) step = pipeline.next(recordRun(runs, step.value, await runReference(step.value.rules, step.value.frame)))
+      while (step.done !== true) step = pipeline.next(recordRun(recording?.runs, step.value, await runReference(step.value.rules, step.value.frame)))
     }
     const evaluation = step.value
-    if (explain !== undefined) {
+    if (recording !== undefined) {
       const { body } = evaluation
-      body.explanations = await explainOptions(explain, {
+      body.explanations = await explainOptions(recording.explain, {
         kb: this.kb,
-        runs: runs as RuleRun[],
+        runs: recording.runs,
         items: body.recommendations,
-        forbiddenBy: forbiddingCodes(runs as RuleRun[], body.assessment.her2Status),
+        forbiddenBy: forbiddingCodes(recording.runs, body.assessment.her2Status),
         firstFailure: FAILURE_FINDERS[this.options.evaluator]
       })
     }

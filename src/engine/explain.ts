@@ -1,7 +1,7 @@
 import { Engine } from 'json-rules-engine'
 import type { OptionId } from '../schemas/common.js'
 import type { Explanation, Reason, Recommendation } from '../schemas/recommendation.js'
-import type { RuleOption, RuleParams, TopLevelCondition } from '../schemas/rule-file.js'
+import type { RuleOption, TopLevelCondition } from '../schemas/rule-file.js'
 import { compileFirstFailure, firstFailureFromTrace, type BecauseItem, type FirstFailure, type TraceLike } from './conditions.js'
 import { frameToRecord, type FactFrame } from './fact-catalogue.js'
 import { type EvaluatorName, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
@@ -93,9 +93,6 @@ export async function referenceFirstFailure (condition: TopLevelCondition, frame
 
 export const FAILURE_FINDERS: Readonly<Record<EvaluatorName, FailureFinder>> = { compiled: compiledFirstFailure, reference: referenceFirstFailure }
 
-/** An entry offers its option when its effective strength — its own, else the item's — is not avoid. */
-const entryOffers = (params: RuleParams, entry: RuleOption): boolean => (entry.strength ?? params.strength) !== 'avoid'
-
 /** The entry for `option` in this firing: the first whose condition held (as the pipeline keeps it). */
 const heldEntry = (outcome: RuleOutcome, option: OptionId): RuleOption | undefined =>
   outcome.prepared.definition.event.params.options?.find((entry, i) => entry.id === option && outcome.optionHolds[i] === true)
@@ -118,7 +115,7 @@ export function forbiddingCodes (runs: readonly RuleRun[], her2Status: string): 
       if (pass !== 2) continue
       for (const id of new Set((params.options ?? []).map((entry) => entry.id))) {
         const entry = heldEntry(outcome, id)
-        if (entry !== undefined && !entryOffers(params, entry)) forbid(id, params.code)
+        if (entry !== undefined && !isOffered(params, entry)) forbid(id, params.code)
       }
     }
   }
@@ -130,7 +127,11 @@ export function forbiddingCodes (runs: readonly RuleRun[], her2Status: string): 
 export async function explainOptions (explain: readonly OptionId[], context: ExplainContext): Promise<Explanation[]> {
   const runsByRule = new Map<PreparedRule, RuleRun[]>()
   for (const run of context.runs) {
-    for (const prepared of run.rules) runsByRule.set(prepared, [...(runsByRule.get(prepared) ?? []), run])
+    for (const prepared of run.rules) {
+      const runs = runsByRule.get(prepared)
+      if (runs === undefined) runsByRule.set(prepared, [run])
+      else runs.push(run)
+    }
   }
   const explanations: Explanation[] = []
   for (const option of explain) {
@@ -159,7 +160,7 @@ async function ruleReasons (prepared: PreparedRule, option: OptionId, runs: read
   const entries = (params.options ?? []).filter((entry) => entry.id === option)
   if (entries.length === 0) return []
   // The first entry that can offer the option; undefined when the rule names it only as avoid.
-  const offering = entries.find((entry) => entryOffers(params, entry))
+  const offering = entries.find((entry) => isOffered(params, entry))
   if (runs.length === 0) return offering === undefined ? [] : [{ code: params.code, rule: name, kind: 'not_fired' }]
   const reasons: Reason[] = []
   for (const run of runs) {
@@ -174,7 +175,7 @@ async function ruleReasons (prepared: PreparedRule, option: OptionId, runs: read
     if (held === undefined) {
       // No entry held: the one that could offer it has a `when` (an unconditional entry always holds).
       if (offering !== undefined) reasons.push({ ...base, kind: 'option_condition', failed: await context.firstFailure(offering.when as TopLevelCondition, run.frame) as BecauseItem })
-    } else if (!entryOffers(params, held)) {
+    } else if (!isOffered(params, held)) {
       reasons.push({ ...base, kind: 'avoid' })
     } else {
       const forbiddenBy = [...new Set(context.forbiddenBy(option, params.code))].sort()
