@@ -45,8 +45,11 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, detail: s
 export function errorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const instance = request.url.split('?')[0]
   if (error instanceof RequestValidationError) {
-    return sendProblem(reply, problem(400, `The request does not match the schema: ${error.errors.length} invalid field${error.errors.length === 1 ? '' : 's'}.`,
-      { instance, errors: error.errors }, 'validation'))
+    // A query parameter (`explain`) is named in the detail; its errors' paths point into the query ("/explain").
+    const detail = error.validationContext === 'querystring'
+      ? `Invalid query parameter ${[...new Set(error.errors.map((entry) => entry.path.slice(1)))].join(', ')}: ${error.errors.map((entry) => entry.message).join('; ')}.`
+      : `The request does not match the schema: ${error.errors.length} invalid field${error.errors.length === 1 ? '' : 's'}.`
+    return sendProblem(reply, problem(400, detail, { instance, errors: error.errors }, 'validation'))
   }
   const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
   if (known !== undefined) return sendProblem(reply, problem(known.status, known.detail, { instance }, known.type))

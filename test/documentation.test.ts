@@ -6,7 +6,7 @@ import { buildTestApp } from './fixtures/build-app.js'
 import { loadRequestExamples } from '../src/plugins/swagger.js'
 
 // Swagger UI in a real (headless) browser: every request example can be sent with "Try it out"
-// and comes back 200. .ci/run installs Debian's Chromium; without it (a developer machine that
+// (with the explain example it fills in) and comes back 200. .ci/run installs Debian's Chromium; without it (a developer machine that
 // lacks it) the test is skipped locally, never in CI.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const available = existsSync(CHROMIUM)
@@ -29,11 +29,13 @@ t.test('Swagger UI: "Try it out" sends every example case and shows a 200', { sk
   t.strictSame((await select.locator('option').allTextContents()).sort(), [...summaries].sort(), 'the examples are offered')
   for (let index = 0; index < summaries.length; index++) {
     await select.selectOption({ index })
-    const answered = page.waitForResponse((response) => response.url().endsWith('/v1/recommendations') && response.request().method() === 'POST')
+    const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/recommendations' && response.request().method() === 'POST')
     await page.getByRole('button', { name: 'Execute' }).click()
     const response = await answered
     t.equal(response.status(), 200, summaries[index] ?? String(index))
-    t.match(await response.json(), { requestId: String, recommendations: Array })
+    // "Try it out" fills in the explain example (revision 8), so the answer explains those options.
+    t.equal(new URL(response.url()).searchParams.get('explain'), 'tdxd,sbrt_spine')
+    t.match(await response.json(), { requestId: String, recommendations: Array, explanations: [{ option: 'tdxd' }, { option: 'sbrt_spine' }] })
     await page.locator('.live-responses-table .response-col_status').first().waitFor()
   }
 })

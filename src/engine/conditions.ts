@@ -107,14 +107,19 @@ export function becauseFromTrace (node: TraceLike, expected = true): BecauseItem
   }
   if (node.not !== undefined) return becauseFromTrace(node.not, !expected)
   if (node.result !== expected) return []
-  // Responses carry no null: a missing case value (null fact) or a test for missing data (value
-  // null) is told by the absent key.
-  return [{
-    fact: node.fact as string,
-    operator: expected ? node.operator as string : `not:${node.operator as string}`,
-    ...(node.value === null ? {} : { value: node.value }),
-    ...(node.factResult === null ? {} : { actual: node.factResult })
-  }]
+  return [leafItem(node.fact as string, expected ? node.operator as string : `not:${node.operator as string}`, node.value, node.factResult)]
+}
+
+/**
+ * One leaf as a because-item, the one conversion both evaluators' explanations share (`because`
+ * and the `failed` of api.md `explanations`). Responses carry no null: a missing case value (null
+ * fact) or a test for missing data (value null) is told by the absent key.
+ */
+export function leafItem (fact: string, operator: string, value: unknown, actual: unknown): BecauseItem {
+  const item: BecauseItem = { fact, operator }
+  if (value !== null) item.value = value
+  if (actual !== null) item.actual = actual
+  return item
 }
 
 export type Explainer = (frame: FactFrame, expected: boolean) => BecauseItem[]
@@ -155,11 +160,58 @@ function compileCollector (condition: Condition | TopLevelCondition): Collector 
   const slot = slotOf(fact)
   const negated = `not:${operator}`
   return (frame, expected, into) => {
-    if (test(frame) !== expected) return
-    const actual = factValue(frame, slot, fact)
-    const item: BecauseItem = { fact, operator: expected ? operator : negated }
-    if (value !== null) item.value = value
-    if (actual !== null) item.actual = actual
-    into.push(item)
+    if (test(frame) === expected) into.push(leafItem(fact, expected ? operator : negated, value, factValue(frame, slot, fact)))
   }
+}
+
+/*
+ * The first failed condition (api.md `explanations`, `failed`): why a condition came out false, as
+ * ONE leaf, in the rule's order. `all`: its first false child; `any`: every child was false — its
+ * first child; `not`: the inner condition held — the leaf that made it hold. Generally, a node whose
+ * outcome was o is explained by its first child whose result was o (under `all` with o false that is
+ * the first false child; under `all` with o true, or `any` with o false, every child — the first is
+ * reported), and `not` flips o. The leaf is reported as a condition that was false: a leaf that was
+ * false as `<operator>`, a leaf that held (under an odd number of `not`s) as `not:<operator>`, the
+ * same "not:" that `because` uses for the negation of a leaf.
+ */
+
+/** The first failed leaf of a condition on a frame, or undefined when the condition holds. */
+export type FirstFailure = (frame: FactFrame) => BecauseItem | undefined
+type Decisive = (frame: FactFrame, outcome: boolean) => BecauseItem
+
+/** Compiles the walker once per condition (the compiled evaluator's `failed`). */
+export function compileFirstFailure (condition: Condition | TopLevelCondition): FirstFailure {
+  const test = compileCondition(condition)
+  const decisive = compileDecisive(condition)
+  return (frame) => (test(frame) ? undefined : decisive(frame, false))
+}
+
+function compileDecisive (condition: Condition | TopLevelCondition): Decisive {
+  if ('all' in condition || 'any' in condition) {
+    const children = ('all' in condition ? condition.all : condition.any).map((child) => ({ test: compileCondition(child), decisive: compileDecisive(child) }))
+    return (frame, outcome) => {
+      // Some child has the node's outcome: the node is only asked about the outcome it had.
+      const child = children.find((candidate) => candidate.test(frame) === outcome) as typeof children[number]
+      return child.decisive(frame, outcome)
+    }
+  }
+  if ('not' in condition) {
+    const inner = compileDecisive(condition.not)
+    return (frame, outcome) => inner(frame, !outcome)
+  }
+  const { fact, operator, value } = condition
+  const slot = slotOf(fact)
+  const negated = `not:${operator}`
+  return (frame, outcome) => leafItem(fact, outcome ? negated : operator, value, factValue(frame, slot, fact))
+}
+
+/**
+ * The same walk over json-rules-engine's trace of a rule that failed (the reference evaluator's
+ * `failed`): every node of the trace carries its `result` but the root, whose outcome is given.
+ */
+export function firstFailureFromTrace (node: TraceLike, outcome = false): BecauseItem {
+  const children = node.all ?? node.any
+  if (children !== undefined) return firstFailureFromTrace(children.find((child) => child.result === outcome) as TraceLike, outcome)
+  if (node.not !== undefined) return firstFailureFromTrace(node.not, !outcome)
+  return leafItem(node.fact as string, outcome ? `not:${node.operator as string}` : node.operator as string, node.value, node.factResult)
 }

@@ -7,11 +7,12 @@ import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
-import { applyForbidden, decideConditionalFilters, forbiddenMap, forbiddingCodes, safetyFilters, type Removal } from './filters.js'
+import { applyForbidden, decideConditionalFilters, forbiddenBy, forbiddenMap, forbiddingCodes, safetyFilters, type Removal } from './filters.js'
 import { withItem, type Fired } from './fired.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import { provenanceRulesets } from './load-rules.js'
 import { offeredOptionIds, pass3Facts, pass4Facts } from './pass-facts.js'
+import { explainOptions, FAILURE_FINDERS, recordRun, type ForbiddenBy, type RuleRun } from './explain.js'
 
 /**
  * evaluate(case, knowledgeBase): the whole decision, pure but for the clock it is given.
@@ -53,7 +54,12 @@ export interface Filtering {
   forbidden: ReadonlyMap<OptionId, readonly string[]>
   /** Each offered option that step 3c (or its repeat after pass 4) took out of an item. */
   removed: Removal[]
+  /** The codes that forbid an option in an item of a given code, exemptions applied (what "why not" reports). */
+  forbiddenBy: ForbiddenBy
 }
+
+/** What a request asks beyond the case: `explain`, the options to explain (api.md revision 8). */
+export interface EvaluationRequest { explain?: readonly OptionId[] }
 
 export interface Evaluation {
   body: EvaluationBody
@@ -62,8 +68,8 @@ export interface Evaluation {
   filtering: Filtering
 }
 
-/** One request of the pipeline to its evaluator: run these rules on this frame. */
-interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame }
+/** One request of the pipeline to its evaluator: run these rules on this frame (for this lesion). */
+interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame, target?: string }
 type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
 
 export class Evaluator {
@@ -80,16 +86,28 @@ export class Evaluator {
    * The pipeline is a generator that yields each rule run to a driver: the compiled evaluator
    * answers synchronously (no promise per run on the hot path), json-rules-engine asynchronously.
    */
-  async evaluate (input: Case): Promise<Evaluation> {
+  async evaluate (input: Case, request: EvaluationRequest = {}): Promise<Evaluation> {
+    // Each rule run is recorded only when explanations are asked for (explain.ts): the hot path pays nothing.
+    const recording = request.explain === undefined ? undefined : { explain: request.explain, runs: [] as RuleRun[] }
     const pipeline = this.pipeline(input)
-    if (this.options.evaluator === 'compiled') {
-      let step = pipeline.next()
-      while (step.done !== true) step = pipeline.next(runCompiled(step.value.rules, step.value.frame))
-      return step.value
-    }
     let step = pipeline.next()
-    while (step.done !== true) step = pipeline.next(await runReference(step.value.rules, step.value.frame))
-    return step.value
+    if (this.options.evaluator === 'compiled') {
+      while (step.done !== true) step = pipeline.next(recordRun(recording?.runs, step.value, runCompiled(step.value.rules, step.value.frame)))
+    } else {
+      while (step.done !== true) step = pipeline.next(recordRun(recording?.runs, step.value, await runReference(step.value.rules, step.value.frame)))
+    }
+    const evaluation = step.value
+    if (recording !== undefined) {
+      const { body } = evaluation
+      body.explanations = await explainOptions(recording.explain, {
+        kb: this.kb,
+        runs: recording.runs,
+        items: body.recommendations,
+        forbiddenBy: evaluation.filtering.forbiddenBy,
+        firstFailure: FAILURE_FINDERS[this.options.evaluator]
+      })
+    }
+    return evaluation
   }
 
   private * pipeline (input: Case): Pipeline<Evaluation> {
@@ -138,7 +156,7 @@ export class Evaluator {
       },
       disclaimer: DISCLAIMER
     }
-    return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed } }
+    return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, forbiddenBy: (option, code) => forbiddenBy(forbidden, option, code) } }
   }
 
   private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
@@ -153,7 +171,7 @@ export class Evaluator {
       for (const lesion of lesions) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        for (const outcome of yield { rules, frame }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lesion.target) })
+        for (const outcome of yield { rules, frame, target: lesion.target }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lesion.target) })
       }
     }
     return fired

@@ -1,4 +1,4 @@
-import type { Agent, OptionId } from '../schemas/common.js'
+import type { Agent, OptionId, Strength } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
 import { SYSTEMIC_OPTION_IDS } from '../schemas/common.js'
 import { ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS } from './history.js'
@@ -131,9 +131,10 @@ export const BRAIN_DIRECTED_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>([
 export const BONE_MODIFYING_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['denosumab', 'zoledronic_acid', 'pamidronate'])
 
 /**
- * An option is offered when its effective strength — its own, else its item's — is not avoid.
+ * An option is offered when its effective strength — its own, else its item's — is not avoid. A
+ * rule's params and option entries have the same shape (explain.ts reads them before any item exists).
  * @see spec/api.md "Response"
  */
-export function isOffered (item: Recommendation, option: NonNullable<Recommendation['options']>[number]): boolean {
+export function isOffered (item: Pick<Recommendation, 'strength'>, option: { strength?: Strength | undefined }): boolean {
   return (option.strength ?? item.strength) !== 'avoid'
 }

@@ -1,12 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import { sendNotReady } from '../errors.js'
 import { Case } from '../schemas/case.js'
 import { Problem } from '../schemas/problem.js'
-import { RecommendationResponse } from '../schemas/recommendation.js'
+import { ExplainParameter, MAX_EXPLAINED_OPTIONS, RecommendationResponse } from '../schemas/recommendation.js'
 
 /** 1 MiB, as spec/api.md sets for /v1/*. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
+
+/** The query string of POST /v1/recommendations: `explain` only (an unknown parameter is a 400, as unknown body keys are). */
+export const RecommendationQuery = z.strictObject({
+  explain: ExplainParameter.optional().describe(`Up to ${MAX_EXPLAINED_OPTIONS} comma-separated option ids (OptionId), each once, e.g. tdxd,sbrt_spine: the response then carries explanations — for each, in this order, whether it is offered and, when not, why (one reason per rule that can offer it). An unknown id, an empty item, more than ${MAX_EXPLAINED_OPTIONS} ids or a duplicate is a 400.`)
+})
 
 /** POST /v1/recommendations: a thin adapter over Evaluator.evaluate. */
 export default async function recommendationRoutes (app: FastifyInstance): Promise<void> {
@@ -15,15 +21,17 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
     schema: {
       tags: ['recommendations'],
       summary: 'Evaluate one case: guideline-based recommendations with provenance',
-      description: 'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence. Identical input gives identical output except requestId and provenance.evaluatedAt. Decision support only: the multidisciplinary team decides.',
+      description: 'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence. With ?explain=tdxd,sbrt_spine the response also says, for each option listed, whether it is offered and, when not, why (explanations). Identical input gives identical output except requestId and provenance.evaluatedAt. Decision support only: the multidisciplinary team decides.',
       body: Case,
+      querystring: RecommendationQuery,
       response: { 200: RecommendationResponse, 400: Problem, 413: Problem, 415: Problem, 500: Problem, 503: Problem }
     }
   }, async (request, reply) => {
     const evaluator = app.knowledge.evaluator
     if (evaluator === undefined) return sendNotReady(request, reply)
     const started = process.hrtime.bigint()
-    const { body, violations } = await evaluator.evaluate(request.body)
+    const explain = request.query.explain
+    const { body, violations } = await evaluator.evaluate(request.body, explain === undefined ? {} : { explain })
     const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
     // Ids, codes, counts and timings only: never the case, never anything that identifies a patient.
     // The request's single log line (app.ts, onResponse) carries this summary.
@@ -35,6 +43,7 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       recommendations: body.recommendations.length,
       dataGaps: body.dataGaps.length,
       warnings: body.warnings.map((warning) => warning.code),
+      ...(explain === undefined ? {} : { explained: explain }),
       evaluationMs: Math.round(evaluationMs * 1000) / 1000
     }
     if (violations.length > 0) request.log.error({ violations }, 'safety invariant repaired')

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { Agent, Digest, Domain, OptionId, RefId, RulesetSummary, Strength, TREATMENT_DECISIONS, Verification } from './common.js'
+import { Agent, Digest, Domain, OPTION_IDS, OptionId, RefId, RulesetSummary, Strength, TREATMENT_DECISIONS, Verification } from './common.js'
 
-/** The response of POST /v1/recommendations (spec/api.md "Response"). */
+/** The response of POST /v1/recommendations (spec/api.md "Response"), and its `explain` query parameter. */
 
 const Duration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/).meta({ description: 'ISO 8601 duration, e.g. P3M, P6W.' })
 
@@ -90,6 +90,54 @@ export const Provenance = z.object({
   inputDigest: Digest.describe('sha256 of the request body in RFC 8785 (JCS) canonical form.')
 }).meta({ id: 'Provenance', description: 'What produced this response, for audit.' })
 
+/** The options a request may ask about (`?explain=`), at most this many (spec/api.md revision 8). */
+export const MAX_EXPLAINED_OPTIONS = 10
+
+const OPTION_ID_SET: ReadonlySet<string> = new Set(OPTION_IDS)
+/** An item is named in a message only when it is a short, safe token (never arbitrary client text). */
+const SAFE_ITEM = /^[A-Za-z0-9_-]{1,64}$/
+
+/**
+ * `?explain=tdxd,sbrt_spine` (spec/api.md revision 8): up to 10 comma-separated option ids, each
+ * once. An empty item, an unknown id, more than 10 ids or a duplicate is a 400 naming `explain`.
+ * The OpenAPI example sits on the input string: zod leaves a transform's examples out of the input
+ * schema, and @fastify/swagger lifts it to the parameter, which Swagger UI's "Try it out" fills in.
+ */
+export const ExplainParameter = z.string().meta({ examples: ['tdxd,sbrt_spine'] }).transform((text, ctx): OptionId[] => {
+  const items = text.split(',')
+  const problem = (message: string): void => { ctx.addIssue({ code: 'custom', message, input: text }) }
+  if (items.length > MAX_EXPLAINED_OPTIONS) problem(`lists ${items.length} option ids; at most ${MAX_EXPLAINED_OPTIONS} may be explained at once`)
+  const seen = new Set<string>()
+  items.forEach((item, i) => {
+    const which = SAFE_ITEM.test(item) ? `"${item}"` : `item ${i + 1}`
+    if (item === '') problem(`item ${i + 1} is empty: separate option ids with single commas`)
+    else if (!OPTION_ID_SET.has(item)) problem(`${which} is not an option id (see OptionId)`)
+    else if (seen.has(item)) problem(`${which} is listed twice`)
+    seen.add(item)
+  })
+  return items as OptionId[]
+})
+
+export const REASON_KINDS = ['not_fired', 'option_condition', 'forbidden', 'avoid'] as const
+
+export const Reason = z.object({
+  code: z.string().regex(/^[A-Z]+-\d{2}[a-z]?$/).describe('Catalogue code of the rule this reason is about.'),
+  rule: z.string().min(1).describe('The rule\'s name in its ruleset (GET /v1/rulesets).'),
+  target: z.string().min(1).optional().describe('For a rule evaluated once per lesion: the lesion (spine level or bone site) this reason is about. Absent for case rules, and for a lesion rule when the case records no lesion of its kind (the rule was evaluated for none).'),
+  kind: z.enum(REASON_KINDS).describe('not_fired: the rule did not fire (failed says why); option_condition: it fired but the option\'s own condition was false (failed says why); forbidden: it offered the option and the option was removed — by the safety filters named in forbiddenBy (its item may have been dropped with it when it had nothing left to offer), or, without forbiddenBy, by the service\'s safety invariants (e.g. a treatment item in an out-of-scope case); avoid: the rule fired and names the option only as something to avoid.'),
+  failed: BecauseItem.optional().describe('not_fired and option_condition (when the rule was evaluated): the first condition, in the rule\'s order, that was false, with the case\'s value. "not:" in front of the operator: the negated condition was false (the inner one held).'),
+  forbiddenBy: z.array(z.string().min(1)).min(1).optional().describe('forbidden: the codes of the safety items that forbid the option (sorted). CLS-02 stands for the HER2-status filter: no HER2-directed option or clinical trial until HER2 is positive.')
+}).meta({ id: 'Reason', description: 'Why one rule does not offer the option (one per rule that can offer it, per lesion for lesion rules; rules that fired and name it only as avoid too).' })
+export type Reason = z.infer<typeof Reason>
+
+export const Explanation = z.object({
+  option: OptionId,
+  offered: z.boolean().describe('Whether an item offers the option (an effective strength other than avoid).'),
+  offeredBy: z.array(z.string().min(1)).min(1).optional().describe('When offered: the codes of the items offering it (sorted, unique).'),
+  reasons: z.array(Reason).optional().describe('When not offered: one reason per rule that can offer the option, in knowledge-base order (per lesion for lesion rules), and one per fired rule that names it only as avoid. Empty when no rule can offer it.')
+}).meta({ id: 'Explanation', description: 'Why an option asked about with ?explain= is, or is not, offered.' })
+export type Explanation = z.infer<typeof Explanation>
+
 export const RecommendationResponse = z.object({
   requestId: z.string().describe('The request id, also sent as the x-request-id header.'),
   caseId: z.string().optional().describe('The caseId of the request, echoed.'),
@@ -103,6 +151,7 @@ export const RecommendationResponse = z.object({
   dataGaps: z.array(DataGap).describe('Missing fields that rules needed, with the codes they affect.'),
   warnings: z.array(Warning).describe('Warnings about the case.'),
   provenance: Provenance,
-  disclaimer: z.string().describe('Decision support for clinicians; the multidisciplinary team decides.')
+  disclaimer: z.string().describe('Decision support for clinicians; the multidisciplinary team decides.'),
+  explanations: z.array(Explanation).optional().describe('Only when the request asks ?explain=: for each option asked, in the order asked, whether it is offered and, when not, why (one reason per rule that can offer it). Both evaluators give identical explanations.')
 }).meta({ id: 'RecommendationResponse', description: 'The recommendations for one case with their provenance.' })
 export type RecommendationResponse = z.infer<typeof RecommendationResponse>
