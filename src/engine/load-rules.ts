@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { z } from 'zod'
 import { ContextAdjustmentsFile } from '../schemas/context-adjustments.js'
 import {
-  evidenceRef, ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
+  ConditionName, evidenceRef, ReferencesFile, RulesetFile, type Condition, type LeafCondition, type Reference, type RuleDefinition,
   type TopLevelCondition
 } from '../schemas/rule-file.js'
 import { DATA_GAP_ROWS } from './data-gaps.js'
@@ -24,6 +24,8 @@ export interface LoadedRuleset {
   description: string
   file: string
   digest: string
+  /** The file's named conditions, inlined: the rules already hold them in place of their references. */
+  conditions?: Record<string, Condition>
   rules: RuleDefinition[]
 }
 
@@ -57,13 +59,14 @@ export function sha256 (content: string | Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`
 }
 
-function parseJson<T> (file: string, text: string, schema: z.ZodType<T>): T {
-  let data: unknown
+function parseJson<T> (file: string, text: string, schema: z.ZodType<T>, prepare: (data: unknown) => unknown = (data) => data): T {
+  let parsed: unknown
   try {
-    data = JSON.parse(text)
+    parsed = JSON.parse(text)
   } catch (error) {
     throw new RuleLoadError(`${file}: not valid JSON (${(error as Error).message})`)
   }
+  const data = prepare(parsed)
   const result = schema.safeParse(data)
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue
@@ -79,6 +82,53 @@ function describeLocation (data: unknown, path: readonly PropertyKey[]): string 
     if (typeof rule?.name === 'string') return `rule "${rule.name}" at `
   }
   return ''
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+/** The keys of a rule whose value is a condition: the rule's `conditions`, an option's or a note's `when`. */
+const CONDITION_KEYS = new Set(['conditions', 'when'])
+const CONNECTIVES = new Set(['all', 'any', 'not'])
+const ruleLabel = (rule: unknown, index: number): string => `rule "${isRecord(rule) && typeof rule.name === 'string' ? rule.name : `#${index + 1}`}"`
+
+/**
+ * Replaces every `{ "condition": "<name>" }` of a ruleset file — anywhere in a rule's conditions, an
+ * option's or a note's `when` — by a copy of the named condition of the file's `conditions`, before
+ * the file is validated: the schema, the fact checks, both evaluators and `because` traces see plain
+ * conditions, exactly as if the file had spelled them out. An unknown name, a cycle and a named
+ * condition that nothing uses stop the load with a message naming the file and the rule (or the
+ * condition). Anything else malformed is left for the schema to report.
+ */
+export function inlineNamedConditions (file: string, data: unknown): unknown {
+  if (!isRecord(data) || !Array.isArray(data.rules)) return data
+  const named = isRecord(data.conditions) ? data.conditions : {}
+  const inlined = new Map<string, unknown>()
+  const fail = (where: string, message: string): never => { throw new RuleLoadError(`${file}: ${where}: ${message}`) }
+  const badName = Object.keys(named).find((name) => !ConditionName.safeParse(name).success)
+  if (badName !== undefined) fail(`condition "${badName}"`, 'a name is kebab-case, e.g. "sbrt-candidate"')
+
+  const inline = (node: unknown, where: string, chain: readonly string[]): unknown => {
+    if (Array.isArray(node)) return node.map((child) => inline(child, where, chain))
+    if (!isRecord(node)) return node
+    if (!('condition' in node)) {
+      return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, CONNECTIVES.has(key) ? inline(child, where, chain) : child]))
+    }
+    const name = node.condition
+    if (typeof name !== 'string' || Object.keys(node).length !== 1) return fail(where, 'a condition reference is { "condition": "<name>" } and nothing else')
+    if (!Object.hasOwn(named, name)) return fail(where, `unknown condition "${name}" (not among this file's "conditions")`)
+    if (chain.includes(name)) return fail(where, `condition "${name}" refers to itself (${[...chain, name].join(' → ')})`)
+    if (!inlined.has(name)) inlined.set(name, inline(named[name], where, [...chain, name]))
+    return structuredClone(inlined.get(name))
+  }
+  const inlineRule = (node: unknown, where: string): unknown => {
+    if (Array.isArray(node)) return node.map((child) => inlineRule(child, where))
+    if (!isRecord(node)) return node
+    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, CONDITION_KEYS.has(key) ? inline(child, where, []) : inlineRule(child, where)]))
+  }
+
+  const rules = data.rules.map((rule, index) => inlineRule(rule, ruleLabel(rule, index)))
+  const unused = Object.keys(named).find((name) => !inlined.has(name))
+  if (unused !== undefined) fail(`condition "${unused}"`, 'no rule refers to it (remove it, or use it as { "condition": "…" })')
+  return { ...data, ...(isRecord(data.conditions) ? { conditions: Object.fromEntries(Object.keys(named).map((name) => [name, inlined.get(name)])) } : {}), rules }
 }
 
 function conditionLeaves (condition: Condition | TopLevelCondition): LeafCondition[] {
@@ -221,7 +271,7 @@ export function parseContextAdjustments (file: string, text: string): LoadedCont
 }
 
 export function parseRuleset (file: string, text: string, references: ReadonlyMap<string, Reference>): LoadedRuleset {
-  const parsed = parseJson(file, text, RulesetFile)
+  const parsed = parseJson(file, text, RulesetFile, (data) => inlineNamedConditions(file, data))
   for (const rule of parsed.rules) checkRule(file, rule, references)
   return { ...parsed, file, digest: sha256(text) }
 }

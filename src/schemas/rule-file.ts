@@ -4,9 +4,11 @@ import { Domain, OptionId, RefId, Strength, Verification } from './common.js'
 /**
  * The format of a `rules/*.json` ruleset: json-rules-engine rules whose `event.params` carry the
  * whole recommendation (json-rules-engine drops custom rule properties from its results).
- * Deliberately narrower than json-rules-engine: no `path`, no fact-valued `value`, no condition
- * `priority` and no condition references, so that every condition is a plain comparison of one
- * derived fact with a literal, and the compiled evaluator can match json-rules-engine exactly.
+ * Deliberately narrower than json-rules-engine: no `path`, no fact-valued `value` and no condition
+ * `priority`, so that every condition is a plain comparison of one derived fact with a literal, and
+ * the compiled evaluator can match json-rules-engine exactly. A file may name conditions and refer
+ * to them (`{ "condition": "<name>" }`); the loader inlines every reference before these schemas
+ * see the file, so a loaded rule never holds one.
  * @see rules/README.md
  */
 
@@ -39,6 +41,15 @@ export const TopLevelCondition: z.ZodType<TopLevelCondition> = z.union([
   z.strictObject({ any: z.array(Condition).min(1) }),
   z.strictObject({ not: Condition })
 ])
+
+/**
+ * Named conditions of one ruleset (json-rules-engine's `setCondition` idea), e.g. `sbrt-candidate`:
+ * any condition of the same file — a rule's `conditions`, an option's or a note's `when`, or an entry
+ * of `all`/`any`/`not` — may be written `{ "condition": "sbrt-candidate" }`. A named condition may
+ * itself refer to others. Validated after inlining (src/engine/load-rules.ts `inlineNamedConditions`).
+ */
+export const ConditionName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be kebab-case, e.g. "sbrt-candidate"' })
+export const NamedConditions = z.record(ConditionName, Condition)
 
 export const RuleOption = z.strictObject({
   id: OptionId,
@@ -128,6 +139,8 @@ export const RulesetFile = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
   version: z.string().regex(/^\d+\.\d+\.\d+$/),
   description: z.string().min(1),
+  /** Named conditions, already inlined into the rules where they are referenced. */
+  conditions: NamedConditions.optional(),
   rules: z.array(RuleDefinition).min(1)
 })
 export type RulesetFile = z.infer<typeof RulesetFile>
