@@ -127,7 +127,7 @@ t.test('duplicate references and an empty rules folder stop loading', async (t) 
   cpSync(join(rulesDir, 'references.json'), join(empty, 'references.json'))
   cpSync(join(rulesDir, 'context-adjustments.json'), join(empty, 'context-adjustments.json'))
   t.throws(() => loadKnowledgeBase(empty), /no ruleset files/)
-  t.equal(loadKnowledgeBase(rulesDir, ['classification.json']).rulesets.length, 1)
+  t.strictSame(loadKnowledgeBase(rulesDir, ['classification.json']).rulesets.map(({ id }) => id), ['classification', 'options'], 'the option vocabulary always loads')
 })
 
 t.test('a broken file stops the whole app from starting', async (t) => {
