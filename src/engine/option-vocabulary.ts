@@ -88,7 +88,7 @@ export function parseOptionVocabulary (text: string, file: string = OPTIONS_FILE
     if (isAgent(agentClass.id)) fail(where, 'is also an agent id; give the class another name')
     const duplicate = agentClass.agents.find((agent, i) => agentClass.agents.indexOf(agent) !== i)
     if (duplicate !== undefined) fail(where, `agent "${duplicate}" listed twice`)
-    agentClasses.set(agentClass.id, agentClass.agents)
+    agentClasses.set(agentClass.id, Object.freeze(agentClass.agents))
   }
   const resolveAgents = (where: string, names: readonly string[]): Agent[] => names.flatMap((name) => {
     if (isAgent(name)) return [name]
@@ -105,7 +105,7 @@ export function parseOptionVocabulary (text: string, file: string = OPTIONS_FILE
     const contents = resolveAgents(where, option.agents)
     const duplicate = contents.find((agent, i) => contents.indexOf(agent) !== i)
     if (duplicate !== undefined) fail(where, `agent "${duplicate}" listed twice (directly or through an agent class)`)
-    agents[option.id] = contents
+    agents[option.id] = Object.freeze(contents)
   }
   const missing = OPTION_IDS.filter((id) => !labels.has(id))
   if (missing.length > 0) fail('options', `every option id of the contract needs an entry; missing: ${missing.join(', ')}`)
@@ -127,7 +127,7 @@ export function parseOptionVocabulary (text: string, file: string = OPTIONS_FILE
       if (group.everyOptionWithAgents === true || contents.some((agent) => containing.has(agent))) members.add(id)
     }
     if (members.size === 0) fail(where, 'has no option (list options or groups, or give optionsContaining or everyOptionWithAgents)')
-    groups.set(group.id, order.filter((id) => members.has(id)))
+    groups.set(group.id, Object.freeze(order.filter((id) => members.has(id))))
   }
   for (const name of ENGINE_AGENT_CLASSES) if (!agentClasses.has(name)) fail(`agent class "${name}"`, 'missing (the engine reads it)')
   for (const name of ENGINE_GROUPS) if (!groups.has(name)) fail(`group "${name}"`, 'missing (the engine reads it)')
@@ -137,9 +137,9 @@ export function parseOptionVocabulary (text: string, file: string = OPTIONS_FILE
     version: parsed.version,
     description: parsed.description,
     digest: `sha256:${createHash('sha256').update(text).digest('hex')}`,
-    order,
-    labels: Object.fromEntries(labels) as Record<OptionId, string>,
-    agents,
+    order: Object.freeze(order),
+    labels: Object.freeze(Object.fromEntries(labels) as Record<OptionId, string>),
+    agents: Object.freeze(agents),
     agentClasses,
     groups
   }
