@@ -1,5 +1,6 @@
 import type { Case } from '../schemas/case.js'
 import type { Agent, TreatmentDecision } from '../schemas/common.js'
+import { ANTI_HER2_AGENTS } from './agents.js'
 
 /**
  * Treatment-history facts: relapse interval, line of therapy, current line, progressed agents.
@@ -8,13 +9,8 @@ import type { Agent, TreatmentDecision } from '../schemas/common.js'
 
 type MetastaticLine = NonNullable<NonNullable<Case['history']>['metastaticLines']>[number]
 
-export const ANTI_HER2_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
-  'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'tucatinib', 'neratinib', 'lapatinib', 'margetuximab'
-])
-/** The HER2 antibodies and antibody–drug conjugates (the cardiotoxic ones; TKIs excluded). */
-export const HER2_ANTIBODY_ADC_AGENTS: ReadonlySet<Agent> = new Set<Agent>([
-  'trastuzumab', 'pertuzumab', 't_dm1', 't_dxd', 'margetuximab'
-])
+// The agent classes moved to agents.ts (read from rules/options.json); re-exported for existing imports.
+export { ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS } from './agents.js'
 
 /** The HER2 antibodies that continue after a toxicity stop (the partner is replaced). */
 const HER2_ANTIBODIES: ReadonlySet<Agent> = new Set<Agent>(['trastuzumab', 'pertuzumab'])

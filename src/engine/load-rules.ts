@@ -9,6 +9,8 @@ import {
 } from '../schemas/rule-file.js'
 import { DATA_GAP_ROWS } from './data-gaps.js'
 import { factSpec, type FactSpec } from './fact-catalogue.js'
+import { expandOptionGroups, OPTIONS_FILE, vocabularyRuleset, type OptionVocabulary } from './option-vocabulary.js'
+import { knowledgeBaseVocabulary, OPTION_VOCABULARY } from './options.js'
 
 /**
  * Reads `rules/*.json`, validates every file against its zod schema and against the fact catalogue,
@@ -53,7 +55,7 @@ export class RuleLoadError extends Error {
 export const REFERENCES_FILE = 'references.json'
 export const CONTEXT_ADJUSTMENTS_FILE = 'context-adjustments.json'
 /** The files of the rules folder that are not rulesets. */
-const NOT_RULESETS: ReadonlySet<string> = new Set([REFERENCES_FILE, CONTEXT_ADJUSTMENTS_FILE])
+const NOT_RULESETS: ReadonlySet<string> = new Set([REFERENCES_FILE, CONTEXT_ADJUSTMENTS_FILE, OPTIONS_FILE])
 
 export function sha256 (content: string | Buffer): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`
@@ -270,16 +272,19 @@ export function parseContextAdjustments (file: string, text: string): LoadedCont
   return { ...parseJson(file, text, ContextAdjustmentsFile), file, digest: sha256(text) }
 }
 
-export function parseRuleset (file: string, text: string, references: ReadonlyMap<string, Reference>): LoadedRuleset {
+export function parseRuleset (file: string, text: string, references: ReadonlyMap<string, Reference>, vocabulary: OptionVocabulary = OPTION_VOCABULARY): LoadedRuleset {
   const parsed = parseJson(file, text, RulesetFile, (data) => inlineNamedConditions(file, data))
-  for (const rule of parsed.rules) checkRule(file, rule, references)
-  return { ...parsed, file, digest: sha256(text) }
+  // Option groups become plain id entries here, before either evaluator sees the rules.
+  const rules = expandOptionGroups(file, parsed.rules, vocabulary, RuleLoadError)
+  for (const rule of rules) checkRule(file, rule, references)
+  return { ...parsed, rules, file, digest: sha256(text) }
 }
 
 /**
- * Loads the rulesets of `dir` in file-name order, with the reference catalogue and the context
- * adjustments. `only` narrows the load to some ruleset files (rule authors' test runs); the
- * service always loads them all, and the context adjustments are always loaded.
+ * Loads the rulesets of `dir` in file-name order, with the reference catalogue, the context
+ * adjustments and the option vocabulary. `only` narrows the load to some ruleset files (rule authors'
+ * test runs); the service always loads them all, and the context adjustments and the option
+ * vocabulary are always loaded.
  */
 export function loadKnowledgeBase (dir: string, only?: readonly string[]): KnowledgeBase {
   const { references, catalogue } = loadReferences(dir)
@@ -288,8 +293,10 @@ export function loadKnowledgeBase (dir: string, only?: readonly string[]): Knowl
     .filter((name) => name.endsWith('.json') && !NOT_RULESETS.has(name) && (only === undefined || only.includes(name)))
     .sort()
   if (files.length === 0) throw new RuleLoadError(`${dir}: no ruleset files`)
-  const rulesets = files.map((file) => parseRuleset(file, readFileSync(join(dir, file), 'utf8'), references))
-  const kb = assembleKnowledgeBase(rulesets, references, catalogue, contextAdjustments)
+  // The option vocabulary (options.json) loads with the rulesets, and travels as one more entry (id "options").
+  const vocabulary = knowledgeBaseVocabulary(dir)
+  const rulesets = files.map((file) => parseRuleset(file, readFileSync(join(dir, file), 'utf8'), references, vocabulary))
+  const kb = assembleKnowledgeBase([...rulesets, vocabularyRuleset(vocabulary)], references, catalogue, contextAdjustments)
   // Codes named across files can only be checked against the whole knowledge base, not a narrowed load.
   if (only === undefined) {
     checkFiredCodes(kb.rulesets)

@@ -1,134 +1,80 @@
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Agent, OptionId, Strength } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
-import { SYSTEMIC_OPTION_IDS } from '../schemas/common.js'
-import { ANTI_HER2_AGENTS, HER2_ANTIBODY_ADC_AGENTS } from './history.js'
+import {
+  OPTIONS_FILE, OptionVocabularyError, readOptionVocabulary, type EngineAgentClass, type EngineGroup, type OptionVocabulary
+} from './option-vocabulary.js'
 
 /**
- * What each option is: its label and, for systemic options, the agents it contains.
+ * What each option is — its label and, for systemic options, the agents it contains — and the named
+ * option sets the engine reads, all derived from `rules/options.json`, the option vocabulary a
+ * clinician reviews beside the rulesets.
  * @see spec/clinical-rules.md Part 1 "Option composition"
  */
 
-export const OPTION_LABELS: Readonly<Record<OptionId, string>> = {
-  thp: 'Taxane (docetaxel, paclitaxel or nab-paclitaxel) + trastuzumab + pertuzumab (THP)',
-  tdxd_pertuzumab: 'Trastuzumab deruxtecan (T-DXd) + pertuzumab',
-  tdxd: 'Trastuzumab deruxtecan (T-DXd)',
-  tucatinib_trastuzumab_capecitabine: 'Tucatinib + trastuzumab + capecitabine',
-  tdm1: 'Trastuzumab emtansine (T-DM1)',
-  tucatinib_tdm1: 'Tucatinib + trastuzumab emtansine (T-DM1)',
-  neratinib_capecitabine: 'Neratinib + capecitabine',
-  lapatinib_capecitabine: 'Lapatinib + capecitabine',
-  lapatinib_trastuzumab: 'Lapatinib + trastuzumab',
-  margetuximab_chemotherapy: 'Margetuximab + chemotherapy',
-  trastuzumab_chemotherapy: 'Trastuzumab + another chemotherapy (capecitabine, vinorelbine, eribulin or gemcitabine)',
-  endocrine_her2: 'Endocrine therapy + trastuzumab (± pertuzumab)',
-  abemaciclib_trastuzumab_fulvestrant: 'Abemaciclib + trastuzumab + fulvestrant',
-  trastuzumab_monotherapy: 'Trastuzumab alone',
-  hp_maintenance: 'Trastuzumab + pertuzumab maintenance (stop the taxane)',
-  endocrine_maintenance: 'Endocrine therapy added to trastuzumab + pertuzumab maintenance',
-  palbociclib_maintenance: 'Palbociclib added to endocrine + trastuzumab + pertuzumab maintenance',
-  tucatinib_maintenance: 'Tucatinib added to trastuzumab + pertuzumab maintenance',
-  endocrine_therapy: 'Endocrine therapy alone (no HER2 agent)',
-  chemotherapy_without_her2: 'Chemotherapy without a HER2 agent',
-  clinical_trial: 'Clinical trial',
-  dexamethasone: 'Dexamethasone',
-  spine_mri_urgent: 'Urgent whole-spine MRI',
-  decompressive_surgery: 'Decompressive surgery ± stabilisation',
-  spinal_stabilisation: 'Spinal stabilisation surgery',
-  spine_surgery_consult: 'Spine-surgery consultation',
-  ebrt: 'Conventional external-beam radiotherapy (EBRT)',
-  sbrt_spine: 'Spine stereotactic body radiotherapy (SBRT)',
-  postoperative_rt: 'Postoperative radiotherapy',
-  vertebral_augmentation: 'Vertebral augmentation (kyphoplasty / vertebroplasty)',
-  reirradiation: 'Re-irradiation',
-  orthopaedic_fixation: 'Orthopaedic (prophylactic) fixation',
-  srs: 'Stereotactic radiosurgery (SRS) to brain metastases',
-  neurosurgical_resection: 'Neurosurgical resection of a brain metastasis',
-  wbrt_memantine_ha: 'Whole-brain RT with memantine and hippocampal avoidance',
-  locoregional_therapy_primary: 'Locoregional therapy of the intact primary (surgery or breast/chest-wall RT)',
-  upfront_mastectomy: 'Upfront mastectomy',
-  metastasis_directed_therapy: 'Metastasis-directed therapy (SBRT or resection)',
-  biopsy_metastasis: 'Biopsy of a metastasis with ER/PR/HER2 re-testing',
-  her2_ish: 'HER2 in-situ hybridisation (ISH)',
-  her2_testing: 'HER2 testing (IHC, with ISH when IHC 2+)',
-  staging_imaging: 'Staging: CT chest/abdomen (± pelvis) and bone scintigraphy or FDG-PET/CT',
-  brain_mri: 'Brain MRI',
-  spine_mri: 'Whole-spine MRI within 1 week',
-  iv_hydration: 'IV isotonic saline hydration',
-  calcitonin: 'Calcitonin',
-  radionecrosis_workup: 'Radionecrosis work-up (perfusion MRI, MR spectroscopy or PET, or resection) before brain re-irradiation',
-  denosumab: 'Denosumab 120 mg SC every 4 weeks',
-  zoledronic_acid: 'Zoledronic acid IV every 12 weeks (or every 3–4 weeks)',
-  pamidronate: 'Pamidronate 90 mg IV every 3–4 weeks',
-  dental_evaluation: 'Dental examination and preventive dentistry',
-  calcium_vitamin_d: 'Calcium and vitamin D supplementation',
-  cardio_oncology_referral: 'Cardio-oncology referral',
-  palliative_care: 'Palliative-care involvement',
-  dpyd_testing: 'DPYD genotyping before capecitabine',
-  contraception_counselling: 'Contraception counselling',
-  pregnancy_test: 'Pregnancy test before the first dose',
-  antiemetic_prophylaxis: 'Antiemetic prophylaxis',
-  patient_education_mscc: 'Education on cord-compression warning symptoms',
-  restaging_imaging: 'Restaging imaging',
-  lvef_monitoring: 'LVEF monitoring (echocardiography or MUGA)',
-  ild_monitoring: 'ILD monitoring (symptoms, pulse oximetry, chest CT)',
-  renal_monitoring: 'Renal monitoring (serum creatinine before each dose)',
-  calcium_monitoring: 'Calcium monitoring',
-  brain_mri_surveillance: 'Brain MRI surveillance',
-  spine_mri_on_symptoms: 'Whole-spine MRI on new back pain or neurological symptoms',
-  toxicity_review: 'Toxicity review each cycle'
+/**
+ * The rules folder next to `src/` (or `dist/`: the container ships `rules/` beside it), found from
+ * this module's own URL as the swagger plugin finds `openapi/examples/` — the same folder as the
+ * default RULES_DIR.
+ *
+ * Why read it synchronously at module load, rather than with the knowledge base: the sets below are
+ * module constants of a pure engine. The pipeline, the safety invariants, the data gaps and the
+ * fact derivation import them without being handed the knowledge base, and they must hold before
+ * the first function runs. Read once at import, a broken vocabulary stops the service at startup;
+ * `loadKnowledgeBase` then requires the rules folder it loads to carry this very file (same digest),
+ * so that the digest in every provenance is the one of the vocabulary the engine runs with.
+ */
+export const ENGINE_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url))
+
+/** The vocabulary the engine runs with. */
+export const OPTION_VOCABULARY: OptionVocabulary = readOptionVocabulary(ENGINE_RULES_DIR)
+
+/**
+ * The vocabulary of a rules folder being loaded as the knowledge base: its `options.json`,
+ * validated, which must be the file the engine's sets were built from.
+ */
+export function knowledgeBaseVocabulary (dir: string): OptionVocabulary {
+  const vocabulary = readOptionVocabulary(dir)
+  if (vocabulary.digest !== OPTION_VOCABULARY.digest) {
+    throw new OptionVocabularyError(`${join(dir, OPTIONS_FILE)}: differs from ${join(ENGINE_RULES_DIR, OPTIONS_FILE)}, the vocabulary the engine's option sets were built from at startup; a rules folder must carry that same file`)
+  }
+  return vocabulary
 }
+
+/** The members of a group the engine reads (their presence is checked when the file loads). */
+export const optionGroup = (name: EngineGroup): ReadonlySet<OptionId> => new Set(OPTION_VOCABULARY.groups.get(name))
+/** The agents of an agent class the engine reads. */
+export const agentClass = (name: EngineAgentClass): readonly Agent[] => OPTION_VOCABULARY.agentClasses.get(name) as readonly Agent[]
+
+export const OPTION_LABELS: Readonly<Record<OptionId, string>> = OPTION_VOCABULARY.labels
+/** The agents an option may contain ("docetaxel or paclitaxel" lists both); composition-table options only. */
+export const OPTION_AGENTS: Readonly<Partial<Record<OptionId, readonly Agent[]>>> = OPTION_VOCABULARY.agents
 
 /** A taxane is docetaxel, paclitaxel or nab-paclitaxel (spec r6). */
-export const TAXANES: readonly Agent[] = ['docetaxel', 'paclitaxel', 'nab_paclitaxel']
-const TAXANE = TAXANES
-const CHEMOTHERAPY: Agent[] = ['capecitabine', 'vinorelbine', 'eribulin', 'gemcitabine']
-const ENDOCRINE: Agent[] = ['aromatase_inhibitor', 'fulvestrant', 'tamoxifen', 'ovarian_suppression']
+export const TAXANES: readonly Agent[] = agentClass('taxane')
 
-/** The agents an option may contain ("docetaxel or paclitaxel" lists both). */
-export const OPTION_AGENTS: Readonly<Partial<Record<OptionId, readonly Agent[]>>> = {
-  thp: [...TAXANE, 'trastuzumab', 'pertuzumab'],
-  tdxd_pertuzumab: ['t_dxd', 'pertuzumab'],
-  tdxd: ['t_dxd'],
-  tucatinib_trastuzumab_capecitabine: ['tucatinib', 'trastuzumab', 'capecitabine'],
-  tdm1: ['t_dm1'],
-  tucatinib_tdm1: ['tucatinib', 't_dm1'],
-  neratinib_capecitabine: ['neratinib', 'capecitabine'],
-  lapatinib_capecitabine: ['lapatinib', 'capecitabine'],
-  lapatinib_trastuzumab: ['lapatinib', 'trastuzumab'],
-  margetuximab_chemotherapy: ['margetuximab', ...CHEMOTHERAPY],
-  trastuzumab_chemotherapy: ['trastuzumab', ...CHEMOTHERAPY],
-  endocrine_her2: [...ENDOCRINE, 'trastuzumab', 'pertuzumab'],
-  abemaciclib_trastuzumab_fulvestrant: ['abemaciclib', 'trastuzumab', 'fulvestrant'],
-  trastuzumab_monotherapy: ['trastuzumab'],
-  hp_maintenance: ['trastuzumab', 'pertuzumab'],
-  endocrine_maintenance: ['trastuzumab', 'pertuzumab', ...ENDOCRINE],
-  palbociclib_maintenance: ['trastuzumab', 'pertuzumab', 'palbociclib', ...ENDOCRINE],
-  tucatinib_maintenance: ['trastuzumab', 'pertuzumab', 'tucatinib'],
-  endocrine_therapy: ENDOCRINE,
-  chemotherapy_without_her2: [...TAXANE, ...CHEMOTHERAPY, 'anthracycline', 'carboplatin', 'cyclophosphamide']
-}
-
-const optionsContaining = (agents: ReadonlySet<Agent>): ReadonlySet<OptionId> => new Set(
-  (Object.entries(OPTION_AGENTS) as Array<[OptionId, readonly Agent[]]>)
-    .filter(([, contents]) => contents.some((agent) => agents.has(agent)))
-    .map(([id]) => id)
-)
-
-export const SYSTEMIC_OPTIONS: ReadonlySet<OptionId> = new Set(SYSTEMIC_OPTION_IDS)
+/** "Systemic option": an option of the composition table or clinical_trial. */
+export const SYSTEMIC_OPTIONS = optionGroup('systemic')
 /** The options of the option-composition table: every systemic option but clinical_trial (CI-05b). */
-export const SYSTEMIC_DRUG_OPTIONS: ReadonlySet<OptionId> = new Set(Object.keys(OPTION_AGENTS) as OptionId[])
+export const SYSTEMIC_DRUG_OPTIONS = optionGroup('composition')
 /** "HER2 option": any option with an anti-HER2 agent (antibody, ADC or TKI). */
-export const HER2_OPTIONS = optionsContaining(ANTI_HER2_AGENTS)
+export const HER2_OPTIONS = optionGroup('her2')
 /** "HER2 antibody/ADC option": any option with trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab. */
-export const HER2_ANTIBODY_ADC_OPTIONS = optionsContaining(HER2_ANTIBODY_ADC_AGENTS)
+export const HER2_ANTIBODY_ADC_OPTIONS = optionGroup('her2_antibody_adc')
 /** The three options with capecitabine in their id; trastuzumab_chemotherapy is not one (its partner may differ). */
-export const CAPECITABINE_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['tucatinib_trastuzumab_capecitabine', 'neratinib_capecitabine', 'lapatinib_capecitabine'])
-export const TDXD_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['tdxd', 'tdxd_pertuzumab'])
-export const TDM1_OR_TKI_OPTIONS = optionsContaining(new Set<Agent>(['t_dm1', 'tucatinib', 'neratinib', 'lapatinib']))
-export const CNS_ACTIVE_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['tucatinib_trastuzumab_capecitabine', 'tdxd'])
+export const CAPECITABINE_OPTIONS = optionGroup('capecitabine')
+export const TDXD_OPTIONS = optionGroup('tdxd')
+/** Any option containing T-DM1, tucatinib, neratinib or lapatinib (CI-07). */
+export const TDM1_OR_TKI_OPTIONS = optionGroup('tdm1_or_tki')
+export const CNS_ACTIVE_OPTIONS = optionGroup('cns_active')
 /** Brain-directed measures: only with target "brain" and only when brain metastases are present. */
-export const BRAIN_DIRECTED_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['srs', 'wbrt_memantine_ha', 'neurosurgical_resection'])
-export const BONE_MODIFYING_OPTIONS: ReadonlySet<OptionId> = new Set<OptionId>(['denosumab', 'zoledronic_acid', 'pamidronate'])
+export const BRAIN_DIRECTED_OPTIONS = optionGroup('brain_directed')
+export const BONE_MODIFYING_OPTIONS = optionGroup('bone_modifying')
+/** Every radiotherapy option (`pregnancyRt`). */
+export const RADIOTHERAPY_OPTIONS = optionGroup('radiotherapy')
+/** Every endocrine option (CI-05; for men, Part 1 "Option composition"). */
+export const ENDOCRINE_OPTIONS = optionGroup('endocrine')
 
 /**
  * An option is offered when its effective strength — its own, else its item's — is not avoid. A

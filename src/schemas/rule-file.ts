@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Domain, OptionId, RefId, Strength, Verification } from './common.js'
+import { KnownOptionId, VocabularyName } from './option-vocabulary.js'
 
 /**
  * The format of a `rules/*.json` ruleset: json-rules-engine rules whose `event.params` carry the
@@ -51,8 +52,9 @@ export const TopLevelCondition: z.ZodType<TopLevelCondition> = z.union([
 export const ConditionName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'must be kebab-case, e.g. "sbrt-candidate"' })
 export const NamedConditions = z.record(ConditionName, Condition)
 
-export const RuleOption = z.strictObject({
-  id: OptionId,
+/** One option of a rule, by id: what the item offers (or, with strength avoid, says not to do). */
+export const RuleOptionEntry = z.strictObject({
+  id: KnownOptionId,
   /** Absent: the item's strength applies. */
   strength: Strength.optional(),
   label: z.string().min(1).optional(),
@@ -60,6 +62,24 @@ export const RuleOption = z.strictObject({
   /** The option is part of the item only when this holds (same condition language as the rule). */
   when: TopLevelCondition.optional()
 })
+export type RuleOptionEntry = z.infer<typeof RuleOptionEntry>
+
+/**
+ * Every option of a named group of `rules/options.json` ("every HER2 option"), expanded at load
+ * time into one entry per id of the group, in the vocabulary's order, each with this entry's
+ * strength, detail and condition (no label: each id keeps its own). An entry for the same id written
+ * earlier in the list wins, as between any two entries for one id (the first that holds).
+ */
+export const RuleOptionGroup = z.strictObject({
+  group: VocabularyName,
+  strength: Strength.optional(),
+  detail: z.string().min(1).optional(),
+  when: TopLevelCondition.optional()
+})
+export type RuleOptionGroup = z.infer<typeof RuleOptionGroup>
+
+/** An option entry as written in a ruleset file: an option id, or a group of them. */
+export const RuleOption = z.union([RuleOptionEntry, RuleOptionGroup])
 export type RuleOption = z.infer<typeof RuleOption>
 
 export const RuleNote = z.strictObject({ when: TopLevelCondition, text: z.string().min(1) })
@@ -122,7 +142,8 @@ export const RuleParams = z.strictObject({
 })
 export type RuleParams = z.infer<typeof RuleParams>
 
-export const RuleDefinition = z.strictObject({
+/** A rule as written in a ruleset file (its options may name groups). */
+export const RuleSource = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, { message: 'must be "<ruleset>/<kebab-case-name>"' }),
   /** json-rules-engine priority (higher runs first); order never changes results here. */
   priority: z.int().min(1).max(100),
@@ -133,7 +154,15 @@ export const RuleDefinition = z.strictObject({
   conditions: TopLevelCondition,
   event: z.strictObject({ type: z.literal('recommendation'), params: RuleParams })
 })
-export type RuleDefinition = z.infer<typeof RuleDefinition>
+export type RuleSource = z.infer<typeof RuleSource>
+
+/** `event.params` as loaded: every option entry an id entry. */
+export type LoadedRuleParams = Omit<RuleParams, 'options'> & { options?: RuleOptionEntry[] }
+/**
+ * A rule as loaded, the one both evaluators see: its option groups expanded
+ * (`src/engine/option-vocabulary.ts`, called by `parseRuleset`).
+ */
+export type RuleDefinition = Omit<RuleSource, 'event'> & { event: Omit<RuleSource['event'], 'params'> & { params: LoadedRuleParams } }
 
 export const RulesetFile = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
@@ -141,7 +170,7 @@ export const RulesetFile = z.strictObject({
   description: z.string().min(1),
   /** Named conditions, already inlined into the rules where they are referenced. */
   conditions: NamedConditions.optional(),
-  rules: z.array(RuleDefinition).min(1)
+  rules: z.array(RuleSource).min(1)
 })
 export type RulesetFile = z.infer<typeof RulesetFile>
 
