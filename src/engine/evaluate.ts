@@ -5,6 +5,7 @@ import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPreg
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
+import { withLineage, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
 import { applyForbidden, decideConditionalFilters, forbiddenBy, forbiddenMap, forbiddingCodes, safetyFilters, type Removal } from './filters.js'
@@ -69,7 +70,7 @@ export interface Evaluation {
 }
 
 /** One request of the pipeline to its evaluator: run these rules on this frame (for this lesion). */
-interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame, target?: string }
+interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame, target?: string, lineage: LineageContext }
 type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
 
 export class Evaluator {
@@ -118,12 +119,12 @@ export class Evaluator {
     // One frame per evaluation, filled as the passes learn more (never shared between requests).
     const frame = writeFacts(newFactFrame(), facts)
 
-    const pass1 = yield * this.runPass(1, derived, frame)
-    const pass2 = yield * this.runPass(2, derived, frame)
+    const pass1 = yield * this.runPass(1, input, derived, frame)
+    const pass2 = yield * this.runPass(2, input, derived, frame)
     writeFacts(frame, pass3Facts([...pass1, ...pass2], safetyFilters(pass2, facts.her2Status)))
 
     // 3a: pregnancyRt, on the pass-3 proposals (the out-of-scope emergency codes are pass-3 rules).
-    let proposed = yield * this.runPass(3, derived, frame)
+    let proposed = yield * this.runPass(3, input, derived, frame)
     if (facts.pregnant === true) proposed = proposed.map((fired) => withItem(fired, applyPregnancyRt(fired.item, this.pregnancyRt)))
     // 3b: CI-06b stays only if a proposed capecitabine option would survive every other filter.
     const keptPass2 = decideConditionalFilters(pass2, facts.her2Status, proposed)
@@ -133,7 +134,7 @@ export class Evaluator {
     const throughPass3 = applyForbidden([...pass1, ...keptPass2, ...proposed], forbidden, removed).map(adjustStrength)
 
     writeFacts(frame, pass4Facts(throughPass3.map(({ item }) => item)))
-    const pass4 = applyForbidden(yield * this.runPass(4, derived, frame), forbidden, removed)
+    const pass4 = applyForbidden(yield * this.runPass(4, input, derived, frame), forbidden, removed)
     const { entries, violations } = enforceSafetyInvariants([...throughPass3, ...pass4], facts)
     const sorted = sortByItem(entries, (entry) => entry.item)
     const ordered = sorted.map(({ item }) => item)
@@ -159,19 +160,23 @@ export class Evaluator {
     return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, forbiddenBy: (option, code) => forbiddenBy(forbidden, option, code) } }
   }
 
-  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
+  private * runPass (pass: Pass, input: Case, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
     const fired: Fired[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
-      for (const outcome of yield { rules: caseRules, frame }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts) })
+      const lineage: LineageContext = { input }
+      for (const outcome of yield { rules: caseRules, frame, lineage }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lineage) })
     }
     for (const [scope, lesions] of [['spine_lesion', derived.spineLesions], ['bone_lesion', derived.boneLesions]] as const) {
       const rules = this.kb.groups.get(groupKey(pass, scope))
       if (rules === undefined) continue
-      for (const lesion of lesions) {
+      for (const [index, lesion] of lesions.entries()) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        for (const outcome of yield { rules, frame, target: lesion.target }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lesion.target) })
+        const lineage: LineageContext = scope === 'spine_lesion' ? { input, spineLesionIndex: index } : { input, boneLesionIndex: index }
+        for (const outcome of yield { rules, frame, target: lesion.target, lineage }) {
+          fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lineage, lesion.target) })
+        }
       }
     }
     return fired
@@ -188,7 +193,7 @@ function ruleWarnings (fired: readonly Fired[]): Array<{ code: string, message: 
   return [...warnings].map(([code, message]) => ({ code, message }))
 }
 
-function toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string): Recommendation {
+function toItem (outcome: RuleOutcome, facts: CaseFacts, lineage: LineageContext, lesionTarget?: string): Recommendation {
   const { definition, view } = outcome.prepared
   const params = definition.event.params
   const options: typeof view.options[number][] = []
@@ -207,7 +212,7 @@ function toItem (outcome: RuleOutcome, facts: CaseFacts, lesionTarget?: string):
     detail,
     evidence: view.evidence,
     rule: view.rule,
-    because: outcome.because
+    because: withLineage(outcome.because, lineage)
   }
   // Optional members only when present: responses carry no empty arrays for them and no null.
   if (options.length > 0) item.options = options

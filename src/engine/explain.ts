@@ -5,6 +5,7 @@ import type { RuleOption, TopLevelCondition } from '../schemas/rule-file.js'
 import { compileFirstFailure, firstFailureFromTrace, type BecauseItem, type FirstFailure, type TraceLike } from './conditions.js'
 import { frameToRecord, type FactFrame } from './fact-catalogue.js'
 import { type EvaluatorName, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
+import { withLineage, type LineageContext } from './fact-lineage.js'
 import { isOffered } from './options.js'
 
 /**
@@ -43,6 +44,8 @@ export interface RuleRun {
   frame: FactFrame
   /** The lesion (level or site) of a lesion-rule run. */
   target?: string
+  /** The request and lesion the run read, for the lineage (label, inputs) of a failed condition. */
+  lineage: LineageContext
   outcomes: readonly RuleOutcome[]
 }
 
@@ -65,8 +68,10 @@ export interface ExplainContext {
  * Records a rule run (a copy of its frame: the pipeline goes on writing into it) when `runs` is
  * defined, and passes the outcomes through.
  */
-export function recordRun (runs: RuleRun[] | undefined, request: { rules: readonly PreparedRule[], frame: FactFrame, target?: string }, outcomes: RuleOutcome[]): RuleOutcome[] {
-  runs?.push({ rules: request.rules, frame: request.frame.slice(), ...(request.target === undefined ? {} : { target: request.target }), outcomes })
+export function recordRun (
+  runs: RuleRun[] | undefined, request: { rules: readonly PreparedRule[], frame: FactFrame, target?: string, lineage: LineageContext }, outcomes: RuleOutcome[]
+): RuleOutcome[] {
+  runs?.push({ rules: request.rules, frame: request.frame.slice(), ...(request.target === undefined ? {} : { target: request.target }), lineage: request.lineage, outcomes })
   return outcomes
 }
 
@@ -98,6 +103,9 @@ const heldEntry = (outcome: RuleOutcome, option: OptionId): RuleOption | undefin
   outcome.prepared.definition.event.params.options?.find((entry, i) => entry.id === option && outcome.optionHolds[i] === true)
 
 /** The explanations, in the order asked. */
+/** A failed condition in clinical words, with the request fields of its fact (as `because` items are). */
+const lined = (failed: BecauseItem, run: RuleRun): NonNullable<Reason['failed']> => withLineage([failed], run.lineage)[0] as NonNullable<Reason['failed']>
+
 export async function explainOptions (explain: readonly OptionId[], context: ExplainContext): Promise<Explanation[]> {
   const runsByRule = new Map<PreparedRule, RuleRun[]>()
   for (const run of context.runs) {
@@ -142,13 +150,13 @@ async function ruleReasons (prepared: PreparedRule, option: OptionId, runs: read
     const outcome = run.outcomes.find((candidate) => candidate.prepared === prepared)
     if (outcome === undefined) {
       // The rule did not fire, so its condition has a first false leaf.
-      if (offering !== undefined) reasons.push({ ...base, kind: 'not_fired', failed: await context.firstFailure(conditions, run.frame) as BecauseItem })
+      if (offering !== undefined) reasons.push({ ...base, kind: 'not_fired', failed: lined(await context.firstFailure(conditions, run.frame) as BecauseItem, run) })
       continue
     }
     const held = heldEntry(outcome, option)
     if (held === undefined) {
       // No entry held: the one that could offer it has a `when` (an unconditional entry always holds).
-      if (offering !== undefined) reasons.push({ ...base, kind: 'option_condition', failed: await context.firstFailure(offering.when as TopLevelCondition, run.frame) as BecauseItem })
+      if (offering !== undefined) reasons.push({ ...base, kind: 'option_condition', failed: lined(await context.firstFailure(offering.when as TopLevelCondition, run.frame) as BecauseItem, run) })
     } else if (!isOffered(params, held)) {
       reasons.push({ ...base, kind: 'avoid' })
     } else {

@@ -1,4 +1,6 @@
 import type { Case } from '../schemas/case.js'
+import type { Recommendation } from '../schemas/recommendation.js'
+import type { BecauseItem } from './conditions.js'
 import type { FactName } from './fact-catalogue.js'
 import { lastLine } from './history.js'
 
@@ -21,6 +23,8 @@ import { lastLine } from './history.js'
  */
 
 export type InputTemplate = `/${string}`
+/** A because-item with its `label` and `inputs`, as responses carry it. */
+export type LinedBecauseItem = Recommendation['because'][number]
 export interface FactLineage {
   /** The fact in clinical words, with its unit where one applies. */
   label: string
@@ -252,4 +256,9 @@ export function lineageOf (fact: FactName, context: LineageContext): { label: st
   const lineage: FactLineage = FACT_LINEAGE[fact]
   const inputs = resolveInputs(lineage.inputs, context)
   return inputs.length === 0 ? { label: lineage.label } : { label: lineage.label, inputs }
+}
+
+/** A because-item (or an explanation's `failed`) in clinical words, with the request fields its fact came from. */
+export function withLineage (items: readonly BecauseItem[], context: LineageContext): LinedBecauseItem[] {
+  return items.map((item) => ({ ...item, ...lineageOf(item.fact as FactName, context) }))
 }

@@ -22,10 +22,12 @@ export const Evidence = z.object({
 }).meta({ id: 'Evidence', description: 'A reference from the catalogue (GET /v1/references) with its verification tag.' })
 
 export const BecauseItem = z.object({
-  fact: z.string().min(1).describe('The derived fact the condition tested (see the README\'s fact catalogue).'),
+  fact: z.string().min(1).describe('The derived fact the condition tested (see the fact reference in rules/README.md).'),
+  label: z.string().min(1).describe('The fact in clinical words, with its unit where one applies, e.g. "LVEF (%)", "Bilsky grade (rank: 0 = 0, 1 = 1a, 2 = 1b, 3 = 1c, 4 = 2, 5 = 3)".'),
   operator: z.string().min(1).describe('The json-rules-engine operator; "not:" in front means the condition held by being false.'),
   value: z.unknown().optional().describe('The value the rule compares with; absent when the rule tests for missing data.'),
-  actual: z.unknown().optional().describe('The case\'s value of the fact; absent when the case lacks it (see dataGaps).')
+  actual: z.unknown().optional().describe('The case\'s value of the fact; absent when the case lacks it (see dataGaps).'),
+  inputs: z.array(z.string()).min(1).optional().describe('JSON pointers (RFC 6901) into the request to the fields the fact was derived from, e.g. ["/disease/spineLesions/1/bilsky"]; absent for facts computed from other items (firedCodes, offeredOptions, …). A pointer may name a field the case left out: then `actual` is absent too.')
 }).meta({ id: 'BecauseItem', description: 'One condition that made the rule fire, with the case\'s value.' })
 
 export const Recommendation = z.object({

@@ -20,7 +20,7 @@ const item = (strength: Strength, options?: Option[], targets?: string[]): Recom
   detail: 'A detail.',
   evidence: [{ ref: 'R8', citation: 'x', verification: 'verified' }],
   rule: { id: 'test/x', ruleset: 'test', rulesetVersion: '1.0.0' },
-  because: [{ fact: 'metastatic', operator: 'equal', value: true, actual: true }],
+  because: [{ fact: 'metastatic', label: 'Metastatic disease', operator: 'equal', value: true, actual: true }],
   ...(options === undefined ? {} : { options }),
   ...(targets === undefined ? {} : { targets })
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { scopeOf, sortRecommendations } from '../../src/engine/evaluate.js'
 import type { CaseFacts } from '../../src/engine/facts.js'
 import type { Recommendation } from '../../src/schemas/recommendation.js'
+import { evaluateRaw } from '../fixtures/engine.js'
 
 const item = (overrides: Partial<Recommendation>): Recommendation => ({
   code: 'LOC-06',
@@ -11,7 +12,7 @@ const item = (overrides: Partial<Recommendation>): Recommendation => ({
   detail: 'A detail.',
   evidence: [{ ref: 'R8', citation: 'x', verification: 'verified' }],
   rule: { id: 'local-therapy/x', ruleset: 'local-therapy', rulesetVersion: '1.0.0' },
-  because: [{ fact: 'inScope', operator: 'equal', value: true, actual: true }],
+  because: [{ fact: 'inScope', label: 'In scope', operator: 'equal', value: true, actual: true }],
   ...overrides
 })
 
@@ -57,4 +58,27 @@ t.test('an item without targets sorts before one with targets of the same code',
   const targeted = item({ targets: ['T1'] })
   t.strictSame(sortRecommendations([targeted, bare]), [bare, targeted])
   t.strictSame(sortRecommendations([bare, targeted]), [bare, targeted])
+})
+
+// api.md revision 8: each because item names its fact in clinical words and the request fields it came from.
+t.test('because items carry the fact\'s label and the JSON pointers of the request fields it was derived from', async (t) => {
+  const { body } = await evaluateRaw({
+    context: { evaluationDate: '2026-03-01' },
+    patient: { ageYears: 60, sex: 'female', ecog: 1, menopausalStatus: 'postmenopausal' },
+    tumor: { her2Ihc: '3+', erPercent: 0 },
+    disease: {
+      presentation: 'de_novo_metastatic',
+      metastaticSites: ['bone'],
+      neuro: { deficit: 'none' },
+      spineLesions: [{ level: 'T4', painNrs: 0, bilsky: '0', sinsTotal: 3 }, { level: 'L2', painNrs: 6, bilsky: '0', sinsTotal: 5 }]
+    }
+  })
+  const loc06 = body.recommendations.find((item) => item.code === 'LOC-06')
+  t.strictSame(loc06?.targets, ['L2'])
+  t.match(loc06?.because.find((item) => item.fact === 'lesionPainNrs'), { label: 'Pain at the lesion (NRS 0–10)', actual: 6, inputs: ['/disease/spineLesions/1/painNrs'] }, 'the second lesion')
+  const cls01 = body.recommendations.find((item) => item.code === 'CLS-01')
+  t.match(cls01?.because.find((item) => item.fact === 'metastatic'), { label: /^Metastatic disease/, inputs: ['/disease/metastaticSites', '/disease/ajcc/m', '/disease/presentation'] })
+  const everyItem = body.recommendations.flatMap((item) => item.because)
+  t.ok(everyItem.every((item) => item.label.length > 0), 'every because item has a label')
+  t.ok(everyItem.filter((item) => item.fact === 'firedCodes' || item.fact.startsWith('offered')).every((item) => item.inputs === undefined), 'facts computed from other items have no inputs')
 })

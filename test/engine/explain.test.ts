@@ -6,6 +6,7 @@ import {
   compiledFirstFailure, explainOptions, FAILURE_FINDERS, recordRun, referenceFirstFailure, type RuleRun
 } from '../../src/engine/explain.js'
 import { newFactFrame, writeFacts } from '../../src/engine/fact-catalogue.js'
+import { lineageOf } from '../../src/engine/fact-lineage.js'
 import { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } from '../../src/engine/load-rules.js'
 import { Case } from '../../src/schemas/case.js'
 import type { OptionId } from '../../src/schemas/common.js'
@@ -109,16 +110,18 @@ t.test('every kind of reason, in knowledge-base order, per lesion for lesion rul
     reasons: [
       { code: 'CI-01', rule: 'synthetic/filter', kind: 'avoid' },
       { code: 'SYS-12', rule: 'synthetic/offers-forbidden', kind: 'forbidden', forbiddenBy: ['CI-01'] },
-      { code: 'SYS-09', rule: 'synthetic/not-fired', kind: 'not_fired', failed: { fact: 'lineOfTherapy', operator: 'equal', value: 7, actual: 1 } },
-      { code: 'SYS-10', rule: 'synthetic/option-condition', kind: 'option_condition', failed: { fact: 'metastatic', operator: 'not:equal', value: true, actual: true } },
+      { code: 'SYS-09', rule: 'synthetic/not-fired', kind: 'not_fired', failed: { fact: 'lineOfTherapy', operator: 'equal', value: 7, actual: 1, ...lineageOf('lineOfTherapy', { input: BASE }) } },
+      { code: 'SYS-10', rule: 'synthetic/option-condition', kind: 'option_condition', failed: { fact: 'metastatic', operator: 'not:equal', value: true, actual: true, ...lineageOf('metastatic', { input: BASE }) } },
       { code: 'SYS-03', rule: 'synthetic/avoid-held', kind: 'avoid' },
       { code: 'PRIM-01', rule: 'synthetic/avoid-only-fired', kind: 'avoid' },
       { code: 'LOC-06', rule: 'synthetic/lesion', target: 'T2', kind: 'forbidden', forbiddenBy: ['CI-01'] },
-      { code: 'LOC-06', rule: 'synthetic/lesion', target: 'L3', kind: 'not_fired', failed: { fact: 'lesionPainNrs', operator: 'greaterThanInclusive', value: 5, actual: 0 } },
+      { code: 'LOC-06', rule: 'synthetic/lesion', target: 'L3', kind: 'not_fired', failed: { fact: 'lesionPainNrs', operator: 'greaterThanInclusive', value: 5, actual: 0, ...lineageOf('lesionPainNrs', { input: BASE, spineLesionIndex: 1 }) } },
       { code: 'LOC-12', rule: 'synthetic/bone', kind: 'not_fired' },
-      { code: 'FU-01', rule: 'synthetic/pass-4', kind: 'not_fired', failed: { fact: 'offeredOptions', operator: 'contains', value: 'tdm1', actual: ['cardio_oncology_referral', 'clinical_trial', 'thp', 'hp_maintenance', 'srs', 'ebrt'] } }
+      { code: 'FU-01', rule: 'synthetic/pass-4', kind: 'not_fired', failed: { fact: 'offeredOptions', operator: 'contains', value: 'tdm1', actual: ['cardio_oncology_referral', 'clinical_trial', 'thp', 'hp_maintenance', 'srs', 'ebrt'], label: 'Options offered' } }
     ]
   }, 'rules that name it only as avoid and did not fire, or whose avoid entry did not hold, give nothing')
+  // The failed condition in clinical words, with the request field of the lesion that was evaluated.
+  t.match(tdm1?.reasons?.find((reason) => reason.target === 'L3')?.failed, { label: 'Pain at the lesion (NRS 0–10)', inputs: ['/disease/spineLesions/1/painNrs'] })
 })
 
 t.test('offered: offeredBy are the codes of the items offering it, sorted and unique; no reasons', async (t) => {
@@ -174,14 +177,14 @@ t.test('real rules: SYS-02\'s THP forbidden by CI-01 in heart failure; lesion re
 t.test('recordRun: copies the frame and keeps the target; records nothing without a list', async (t) => {
   const frame = writeFacts(newFactFrame(), { metastatic: true })
   const runs: RuleRun[] = []
-  const outcomes = recordRun(runs, { rules: [], frame, target: 'T9' }, [])
+  const outcomes = recordRun(runs, { rules: [], frame, target: 'T9', lineage: { input: BASE } }, [])
   t.strictSame(outcomes, [])
   frame[0] = 'changed'
   t.not(runs[0]?.frame[0], 'changed', 'a copy: the pipeline goes on writing into its frame')
   t.equal(runs[0]?.target, 'T9')
-  recordRun(runs, { rules: [], frame }, [])
+  recordRun(runs, { rules: [], frame, lineage: { input: BASE } }, [])
   t.notOk('target' in (runs[1] as RuleRun))
-  t.equal(recordRun(undefined, { rules: [], frame }, outcomes), outcomes)
+  t.equal(recordRun(undefined, { rules: [], frame, lineage: { input: BASE } }, outcomes), outcomes)
 })
 
 t.test('the failure finders: undefined when the condition holds; compiled walkers are reused', async (t) => {
@@ -201,7 +204,7 @@ t.test('explainOptions takes the forbidding map as a parameter (the pipeline\'s 
   const frame = writeFacts(newFactFrame(), { metastatic: true, lineOfTherapy: 1 })
   const rules = [SYNTHETIC_KB.rulesByName.get('synthetic/offers-forbidden') as PreparedRule]
   const runs: RuleRun[] = []
-  recordRun(runs, { rules, frame }, runCompiled(rules, frame))
+  recordRun(runs, { rules, frame, lineage: { input: BASE } }, runCompiled(rules, frame))
   const explanations = await explainOptions(['tdm1'], {
     kb: SYNTHETIC_KB,
     runs,

@@ -34,7 +34,7 @@ const fired = (name: string, code: string, options: Option[] | undefined, streng
     detail: `${code} detail`,
     evidence: [{ ref: 'R1', citation: 'x', verification: 'verified' }],
     rule: { id: prepared.definition.name, ruleset: 'test', rulesetVersion: '1.0.0' },
-    because: [{ fact: 'metastatic', operator: 'equal', value: true, actual: true }],
+    because: [{ fact: 'metastatic', label: 'Metastatic disease', operator: 'equal', value: true, actual: true }],
     ...(options === undefined ? {} : { options })
   }
   return { rule: prepared, item }

@@ -35,7 +35,7 @@ const item = (code: string, options?: Option[], extra: Partial<Recommendation> =
   ...(options === undefined ? {} : { options }),
   evidence: [{ ref: 'R1', citation: 'Synthetic citation', verification: 'verified' }],
   rule: { id: code.toLowerCase(), ruleset: 'test', rulesetVersion: '0.0.0' },
-  because: [{ fact: 'inScope', operator: 'equal', value: true, actual: true }],
+  because: [{ fact: 'inScope', label: 'In scope', operator: 'equal', value: true, actual: true }],
   ...extra
 })
 
