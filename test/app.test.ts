@@ -2,6 +2,7 @@ import t from 'tap'
 import { requestIdFrom } from '../src/app.js'
 import { buildTestApp, captureLogs } from './fixtures/build-app.js'
 import { loadExamples } from './fixtures/expectations.js'
+import { provenanceRulesets } from '../src/engine/load-rules.js'
 import { knowledgeBase } from './fixtures/engine.js'
 
 const validCase = loadExamples()[0]?.case as Record<string, unknown>
@@ -128,7 +129,7 @@ t.test('logs carry ids, route, status, timings and codes, never the case', async
   t.equal(completed.length, 1, 'one line per request')
   t.match(completed[0], { reqId: 'log-1', route: '/v1/recommendations', status: 200, durationMs: Number, evaluator: 'compiled', inScope: Boolean, recommendations: Number, evaluationMs: Number })
   t.ok(Array.isArray(completed[0]?.codes) && (completed[0].codes as unknown[]).length > 0)
-  t.strictSame(completed[0]?.rulesets, knowledgeBase.rulesets.map((ruleset) => `${ruleset.id}@${ruleset.version}`), 'every ruleset with its version')
+  t.strictSame(completed[0]?.rulesets, provenanceRulesets(knowledgeBase).map((ruleset) => `${ruleset.id}@${ruleset.version}`), 'every ruleset (and data file) with its version')
   const unmatched = await app.inject({ method: 'GET', url: '/nowhere' })
   t.equal(unmatched.statusCode, 404)
   t.match(lines.at(-1), { route: 'unmatched', status: 404 })
