@@ -8,12 +8,12 @@ import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
 import { withLineage, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
-import { applyForbidden, decideConditionalFilters, forbiddenBy, forbiddenMap, forbiddingCodes, safetyFilters, type Removal } from './filters.js'
+import { applyForbidden, decideConditionalFilters, forbiddenBy, forbiddenMap, forbiddingCodes, safetyFilters, type ForbiddenOptions, type Removal } from './filters.js'
 import { withItem, type Fired } from './fired.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import { provenanceRulesets } from './load-rules.js'
 import { offeredOptionIds, pass3Facts, pass4Facts } from './pass-facts.js'
-import { explainOptions, FAILURE_FINDERS, recordRun, type ForbiddenBy, type RuleRun } from './explain.js'
+import { explainOptions, FAILURE_FINDERS, recordRun, type RuleRun } from './explain.js'
 
 /**
  * evaluate(case, knowledgeBase): the whole decision, pure but for the clock it is given.
@@ -55,8 +55,8 @@ export interface Filtering {
   forbidden: ReadonlyMap<OptionId, readonly string[]>
   /** Each offered option that step 3c (or its repeat after pass 4) took out of an item. */
   removed: Removal[]
-  /** The codes that forbid an option in an item of a given code, exemptions applied (what "why not" reports). */
-  forbiddenBy: ForbiddenBy
+  /** The filters behind `forbidden`, with their exemptions (what "why not" reads: filters.ts `forbiddenBy`). */
+  filters: ForbiddenOptions
 }
 
 /** What a request asks beyond the case: `explain`, the options to explain (api.md revision 8). */
@@ -104,7 +104,7 @@ export class Evaluator {
         kb: this.kb,
         runs: recording.runs,
         items: body.recommendations,
-        forbiddenBy: evaluation.filtering.forbiddenBy,
+        forbiddenBy: (option, code) => forbiddenBy(evaluation.filtering.filters, option, code),
         firstFailure: FAILURE_FINDERS[this.options.evaluator]
       })
     }
@@ -157,7 +157,7 @@ export class Evaluator {
       },
       disclaimer: DISCLAIMER
     }
-    return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, forbiddenBy: (option, code) => forbiddenBy(forbidden, option, code) } }
+    return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, filters: forbidden } }
   }
 
   private * runPass (pass: Pass, input: Case, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
