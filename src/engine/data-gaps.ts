@@ -30,6 +30,7 @@ export interface GapContext {
 
 type SpineLesion = NonNullable<Case['disease']['spineLesions']>[number]
 type EarlyEntry = NonNullable<NonNullable<Case['history']>['earlyStageTherapy']>[number]
+type MetastaticLine = NonNullable<NonNullable<Case['history']>['metastaticLines']>[number]
 type Test = (c: GapContext) => boolean
 
 interface Row {
@@ -134,8 +135,9 @@ const ROWS: readonly Row[] = [
     affects: ['SYS-14'],
     find: (c) => {
       if (c.facts.lastLineToxicAgentsRecorded === true || !lastLineStoppedForToxicity(c)) return []
-      const lines = c.input.history?.metastaticLines ?? []
-      const index = lines.indexOf(lastLine(lines) as (typeof lines)[number])
+      // A last line stopped for toxicity means the case records its metastatic lines.
+      const lines = (c.input.history as NonNullable<Case['history']>).metastaticLines as MetastaticLine[]
+      const index = lines.indexOf(lastLine(lines) as MetastaticLine)
       return [{
         field: `history.metastaticLines[${index}].toxicAgents`,
         message: 'The last metastatic line stopped for toxicity without the agents that caused it: the HER2 antibodies were assumed not to be the cause, so continuing them with another partner is offered only for consideration. Record which agent was toxic.'

@@ -224,8 +224,8 @@ function toItem (outcome: RuleOutcome, facts: CaseFacts, lineage: LineageContext
 /** The targets a `targetsFact` names (a string[] fact of the catalogue; the loader allows only those). */
 function targetsFrom (facts: CaseFacts, name: 'deficitLevels' | 'highGradeCompressionLevels' | undefined): string[] | undefined {
   if (name === undefined) return undefined
-  const value = facts[name]
-  return Array.isArray(value) ? [...new Set<string>(value)] : undefined
+  // The loader allows only string[] facts here (rule-file.ts `targetsFact`).
+  return [...new Set<string>(facts[name] as readonly string[])]
 }
 
 const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
