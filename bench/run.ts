@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { Evaluator } from '../src/engine/evaluate.js'
-import { prepareKnowledgeBase, type EvaluatorName } from '../src/engine/evaluators.js'
+import { Recommender } from '../src/engine/recommender.js'
+import { prepareKnowledgeBase } from '../src/engine/knowledge-base.js'
+import type { RuleRunnerName } from '../src/engine/rule-runners.js'
 import { loadKnowledgeBase } from '../src/engine/load-rules.js'
 import { Case } from '../src/schemas/case.js'
 import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
@@ -68,7 +69,7 @@ async function httpBench (): Promise<void> {
   process.stdout.write('building dist/ …\n')
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
   const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
-  const evaluator = new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: 'compiled' })
+  const evaluator = new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: 'compiled' })
   const sample = { requestId: 'baseline', ...(await evaluator.evaluate(Case.parse(MIX[3]))).body }
   const responseFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'response.json')
   writeFileSync(responseFile, JSON.stringify(sample))
@@ -113,7 +114,7 @@ async function httpBench (): Promise<void> {
   }
 }
 
-async function microseconds (evaluator: Evaluator, cases: Case[], iterations: number): Promise<number> {
+async function microseconds (evaluator: Recommender, cases: Case[], iterations: number): Promise<number> {
   for (let i = 0; i < Math.min(iterations, 200); i++) await evaluator.evaluate(cases[i % cases.length] as Case)
   const started = process.hrtime.bigint()
   for (let i = 0; i < iterations; i++) await evaluator.evaluate(cases[i % cases.length] as Case)
@@ -122,8 +123,8 @@ async function microseconds (evaluator: Evaluator, cases: Case[], iterations: nu
 
 async function inProcessBench (): Promise<void> {
   const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
-  const evaluators = Object.fromEntries((['compiled', 'reference'] as EvaluatorName[]).map((name) =>
-    [name, new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: name })])) as Record<EvaluatorName, Evaluator>
+  const evaluators = Object.fromEntries((['compiled', 'reference'] as RuleRunnerName[]).map((name) =>
+    [name, new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: name })])) as Record<RuleRunnerName, Recommender>
   const mix = MIX.map((c) => Case.parse(c))
   process.stdout.write('in-process evaluation (no HTTP, no validation, no serialisation), µs per case, mix of 24 cases:\n')
   const compiled = await microseconds(evaluators.compiled, mix, 20000)

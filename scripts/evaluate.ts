@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Evaluator } from '../src/engine/evaluate.js'
-import { prepareKnowledgeBase, type EvaluatorName } from '../src/engine/evaluators.js'
+import { Recommender } from '../src/engine/recommender.js'
+import { prepareKnowledgeBase } from '../src/engine/knowledge-base.js'
+import type { RuleRunnerName } from '../src/engine/rule-runners.js'
 import { loadKnowledgeBase } from '../src/engine/load-rules.js'
 import { Case } from '../src/schemas/case.js'
 import { ExplainParameter } from '../src/schemas/recommendation.js'
@@ -32,8 +33,8 @@ if (explain?.success === false) {
   for (const issue of explain.error.issues) process.stderr.write(`--explain: ${issue.message}\n`)
   process.exit(2)
 }
-const evaluator: EvaluatorName = args.includes('--reference') ? 'reference' : 'compiled'
+const evaluator: RuleRunnerName = args.includes('--reference') ? 'reference' : 'compiled'
 const kb = prepareKnowledgeBase(loadKnowledgeBase(fileURLToPath(new URL('../rules/', import.meta.url))))
-const { body, violations } = await new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator }).evaluate(parsed.data, explain === undefined ? {} : { explain: explain.data })
+const { body, violations } = await new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator }).evaluate(parsed.data, explain === undefined ? {} : { explain: explain.data })
 process.stdout.write(`${JSON.stringify({ requestId: 'cli', ...body }, null, 2)}\n`)
 if (violations.length > 0) process.stderr.write(`safety invariant repairs:\n${violations.join('\n')}\n`)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
-import type { PreparedKnowledgeBase } from './engine/evaluators.js'
+import type { PreparedKnowledgeBase } from './engine/knowledge-base.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import knowledgeBase from './plugins/knowledge-base.js'
 import swagger from './plugins/swagger.js'
@@ -9,8 +9,8 @@ import healthRoutes from './routes/health.js'
 import knowledgeRoutes from './routes/knowledge.js'
 import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations.js'
 import { RecommendationResponse } from './schemas/recommendation.js'
-import { createSerializerCompiler } from './schemas/serialization.js'
-import { zodValidatorCompiler } from './schemas/validation.js'
+import { createSerializerCompiler } from './http/serializer.js'
+import { zodValidatorCompiler } from './http/validator.js'
 
 /**
  * buildApp: the one factory the server, the tests and the OpenAPI generator use. It reads no

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { EVALUATOR_NAMES } from './engine/evaluators.js'
+import { RULE_RUNNER_NAMES } from './engine/rule-runners.js'
 
 /**
  * The service's configuration, read from the environment by server.ts only. A bad value stops
@@ -14,7 +14,7 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RULES_DIR: z.string().min(1).default(DEFAULT_RULES_DIR),
-  RULES_EVALUATOR: z.enum(EVALUATOR_NAMES as ['compiled', 'reference']).default('compiled')
+  RULES_EVALUATOR: z.enum(RULE_RUNNER_NAMES as ['compiled', 'reference']).default('compiled')
 })
 
 export interface Config {

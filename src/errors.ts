@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from './schemas/problem.js'
-import { RequestValidationError } from './schemas/validation.js'
+import { RequestValidationError } from './http/validator.js'
 
 /**
  * Every error leaves as RFC 9457 application/problem+json. 4xx problems say what was wrong in

@@ -1,5 +1,5 @@
 import type { Condition, LeafCondition, OperatorName, TopLevelCondition } from '../schemas/rule-file.js'
-import { FACT_SLOTS, type FactFrame, type FactValue } from './fact-catalogue.js'
+import { FACT_SLOTS, type FactFrame, type FactValue } from './fact-specs.js'
 
 /**
  * The condition language of the rulesets, compiled to plain predicates, with the exact semantics of

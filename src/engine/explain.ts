@@ -3,8 +3,9 @@ import type { OptionId } from '../schemas/common.js'
 import type { Explanation, Reason, Recommendation } from '../schemas/recommendation.js'
 import type { RuleOption, TopLevelCondition } from '../schemas/rule-file.js'
 import { compileFirstFailure, firstFailureFromTrace, type BecauseItem, type FirstFailure, type TraceLike } from './conditions.js'
-import { frameToRecord, type FactFrame } from './fact-catalogue.js'
-import { type EvaluatorName, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
+import { frameToRecord, type FactFrame } from './fact-specs.js'
+import type { PreparedKnowledgeBase, PreparedRule } from './knowledge-base.js'
+import type { RuleRunnerName, RuleOutcome } from './rule-runners.js'
 import { withLineage, type LineageContext } from './fact-lineage.js'
 import { isOffered } from './options.js'
 
@@ -96,7 +97,7 @@ export async function referenceFirstFailure (condition: TopLevelCondition, frame
   return failure === undefined ? undefined : firstFailureFromTrace(failure.conditions as unknown as TraceLike)
 }
 
-export const FAILURE_FINDERS: Readonly<Record<EvaluatorName, FailureFinder>> = { compiled: compiledFirstFailure, reference: referenceFirstFailure }
+export const FAILURE_FINDERS: Readonly<Record<RuleRunnerName, FailureFinder>> = { compiled: compiledFirstFailure, reference: referenceFirstFailure }
 
 /** The entry for `option` in this firing: the first whose condition held (as the pipeline keeps it). */
 const heldEntry = (outcome: RuleOutcome, option: OptionId): RuleOption | undefined =>

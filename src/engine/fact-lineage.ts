@@ -1,7 +1,7 @@
 import type { Case } from '../schemas/case.js'
 import type { Recommendation } from '../schemas/recommendation.js'
 import type { BecauseItem } from './conditions.js'
-import type { FactName } from './fact-catalogue.js'
+import type { FactName } from './fact-specs.js'
 import { lastLine } from './history.js'
 
 /**

@@ -1,6 +1,6 @@
 import type { Case } from '../schemas/case.js'
 import type { Assessment } from '../schemas/recommendation.js'
-import type { BoneLesionFactName, CaseFactName, FactValue, SpineLesionFactName } from './fact-catalogue.js'
+import type { BoneLesionFactName, CaseFactName, FactValue, SpineLesionFactName } from './fact-specs.js'
 import { erStatus, her2Status, hypercalcaemiaSeverity, isHypercalcaemic, isHypocalcaemic, isMetastatic } from './classification.js'
 import {
   currentAgents, daysBetween, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsSinceLastAntiHer2, priorAgents,

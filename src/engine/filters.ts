@@ -1,6 +1,6 @@
 import type { OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
-import type { FactValue } from './fact-catalogue.js'
+import type { FactValue } from './fact-specs.js'
 import { paramsOf, passOf, withItem, type Fired } from './fired.js'
 import { HER2_OPTIONS, isOffered } from './options.js'
 

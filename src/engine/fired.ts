@@ -1,6 +1,6 @@
 import type { Recommendation } from '../schemas/recommendation.js'
 import type { RuleParams } from '../schemas/rule-file.js'
-import type { PreparedRule } from './evaluators.js'
+import type { PreparedRule } from './knowledge-base.js'
 
 /**
  * An item and the rule that made it, kept together through the pipeline until the response is

@@ -8,7 +8,7 @@ import {
   type TopLevelCondition
 } from '../schemas/rule-file.js'
 import { DATA_GAP_ROWS } from './data-gaps.js'
-import { factSpec, type FactSpec } from './fact-catalogue.js'
+import { factSpec, type FactSpec } from './fact-specs.js'
 import { expandOptionGroups, OPTIONS_FILE, vocabularyRuleset, type OptionVocabulary } from './option-vocabulary.js'
 import { knowledgeBaseVocabulary, OPTION_VOCABULARY } from './options.js'
 

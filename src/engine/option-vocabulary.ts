@@ -155,7 +155,7 @@ const isGroupEntry = (option: RuleOption): option is Exclude<RuleOption, RuleOpt
 /**
  * A rule's option list with every group entry replaced by one entry per id of the group, in the
  * vocabulary's order, each carrying the group entry's strength, detail and condition. The first
- * entry for an id that holds wins (src/engine/evaluate.ts), so a group member is left out when an
+ * entry for an id that holds wins (src/engine/recommender.ts), so a group member is left out when an
  * earlier entry for that id has no condition: it could never be chosen. Rules without a group entry
  * are returned as they are.
  */

@@ -1,6 +1,6 @@
 import type { OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
-import type { FactValue, Pass3FactName, Pass4FactName } from './fact-catalogue.js'
+import type { FactValue, Pass3FactName, Pass4FactName } from './fact-specs.js'
 import type { SafetyFilter } from './filters.js'
 import type { Fired } from './fired.js'
 import {

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { Evaluator } from '../engine/evaluate.js'
-import { prepareKnowledgeBase, type EvaluatorName, type PreparedKnowledgeBase } from '../engine/evaluators.js'
+import { Recommender } from '../engine/recommender.js'
+import { prepareKnowledgeBase, type PreparedKnowledgeBase } from '../engine/knowledge-base.js'
+import type { RuleRunnerName } from '../engine/rule-runners.js'
 import { loadKnowledgeBase } from '../engine/load-rules.js'
 import { ENGINE_VERSION, SERVICE_INFO } from '../service-info.js'
 
@@ -13,8 +14,9 @@ import { ENGINE_VERSION, SERVICE_INFO } from '../service-info.js'
 export interface KnowledgeState {
   /** Undefined until every ruleset is loaded and valid. */
   kb: PreparedKnowledgeBase | undefined
-  evaluator: Evaluator | undefined
-  evaluatorName: EvaluatorName
+  recommender: Recommender | undefined
+  /** Which rule runner the recommender uses (RULES_EVALUATOR): compiled or json-rules-engine. */
+  evaluator: RuleRunnerName
 }
 
 declare module 'fastify' {
@@ -25,16 +27,16 @@ declare module 'fastify' {
 
 export interface KnowledgeBaseOptions {
   rulesDir: string
-  evaluator: EvaluatorName
+  evaluator: RuleRunnerName
   /** Supplied instead of loading rulesDir (tests, tools). */
   knowledgeBase?: PreparedKnowledgeBase | Promise<PreparedKnowledgeBase>
 }
 
 async function knowledgeBasePlugin (app: FastifyInstance, options: KnowledgeBaseOptions): Promise<void> {
-  const state: KnowledgeState = { kb: undefined, evaluator: undefined, evaluatorName: options.evaluator }
+  const state: KnowledgeState = { kb: undefined, recommender: undefined, evaluator: options.evaluator }
   const install = (kb: PreparedKnowledgeBase): void => {
     state.kb = kb
-    state.evaluator = new Evaluator(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: options.evaluator })
+    state.recommender = new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: options.evaluator })
     app.log.info({
       rulesets: kb.rulesets.map(({ id, version, digest }) => ({ id, version, digest })),
       rules: kb.rulesets.reduce((count, ruleset) => count + ruleset.rules.length, 0),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { referenceCatalogue, rulesetCatalogue } from '../engine/catalogue.js'
+import { referenceCatalogue, rulesetCatalogue } from '../engine/review-catalogue.js'
 import { sendNotReady } from '../errors.js'
 import { ReferenceCatalogue, RulesetCatalogue } from '../schemas/knowledge.js'
 import { Problem } from '../schemas/problem.js'

@@ -14,7 +14,7 @@ export const RecommendationQuery = z.strictObject({
   explain: ExplainParameter.optional().describe(`Up to ${MAX_EXPLAINED_OPTIONS} comma-separated option ids (OptionId), each once, e.g. tdxd,sbrt_spine: the response then carries explanations — for each, in this order, whether it is offered and, when not, why (one reason per rule that can offer it). An unknown id, an empty item, more than ${MAX_EXPLAINED_OPTIONS} ids or a duplicate is a 400.`)
 })
 
-/** POST /v1/recommendations: a thin adapter over Evaluator.evaluate. */
+/** POST /v1/recommendations: a thin adapter over Recommender.evaluate. */
 export default async function recommendationRoutes (app: FastifyInstance): Promise<void> {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/recommendations', {
     bodyLimit: BODY_LIMIT_BYTES,
@@ -27,16 +27,16 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       response: { 200: RecommendationResponse, 400: Problem, 413: Problem, 415: Problem, 500: Problem, 503: Problem }
     }
   }, async (request, reply) => {
-    const evaluator = app.knowledge.evaluator
-    if (evaluator === undefined) return sendNotReady(request, reply)
+    const recommender = app.knowledge.recommender
+    if (recommender === undefined) return sendNotReady(request, reply)
     const started = process.hrtime.bigint()
     const explain = request.query.explain
-    const { body, violations } = await evaluator.evaluate(request.body, explain === undefined ? {} : { explain })
+    const { body, violations } = await recommender.evaluate(request.body, explain === undefined ? {} : { explain })
     const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6
     // Ids, codes, counts and timings only: never the case, never anything that identifies a patient.
     // The request's single log line (app.ts, onResponse) carries this summary.
     request.logSummary = {
-      evaluator: app.knowledge.evaluatorName,
+      evaluator: app.knowledge.evaluator,
       rulesets: body.provenance.rulesets.map(({ id, version }) => `${id}@${version}`),
       inScope: body.scope.inScope,
       codes: [...new Set(body.recommendations.map((item) => item.code))],

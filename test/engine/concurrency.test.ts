@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
-import type { Evaluation } from '../../src/engine/evaluate.js'
-import { EVALUATOR_NAMES } from '../../src/engine/evaluators.js'
+import type { Evaluation } from '../../src/engine/recommender.js'
+import { RULE_RUNNER_NAMES } from '../../src/engine/rule-runners.js'
 import { evaluateRaw } from '../fixtures/engine.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 
@@ -21,7 +21,7 @@ const withoutClock = (evaluation: Evaluation): Evaluation =>
 
 const serial = new Map<string, Evaluation[]>()
 t.before(async () => {
-  for (const evaluator of EVALUATOR_NAMES) {
+  for (const evaluator of RULE_RUNNER_NAMES) {
     const results: Evaluation[] = []
     for (const c of cases) results.push(withoutClock(await evaluateRaw(c, evaluator)))
     serial.set(evaluator, results)
@@ -33,7 +33,7 @@ t.test('the generated batch is varied', async (t) => {
   t.ok(recommendationSets.size >= BATCH / 2, `${recommendationSets.size} distinct recommendation sets in ${BATCH} cases`)
 })
 
-for (const evaluator of EVALUATOR_NAMES) {
+for (const evaluator of RULE_RUNNER_NAMES) {
   t.test(`${2 * BATCH} interleaved ${evaluator} evaluations equal the serial results`, async (t) => {
     const concurrent = await Promise.all(order.map(async (i) => withoutClock(await evaluateRaw(cases[i], evaluator))))
     const expected = serial.get(evaluator) as Evaluation[]
@@ -45,11 +45,11 @@ for (const evaluator of EVALUATOR_NAMES) {
 }
 
 t.test('both evaluators interleaved with each other equal their serial results', async (t) => {
-  const jobs = order.flatMap((i) => EVALUATOR_NAMES.map((evaluator) => ({ i, evaluator })))
+  const jobs = order.flatMap((i) => RULE_RUNNER_NAMES.map((evaluator) => ({ i, evaluator })))
   const concurrent = await Promise.all(jobs.map(async ({ i, evaluator }) => withoutClock(await evaluateRaw(cases[i], evaluator))))
   let mismatches = 0
   concurrent.forEach((evaluation, k) => {
-    const { i, evaluator } = jobs[k] as { i: number, evaluator: typeof EVALUATOR_NAMES[number] }
+    const { i, evaluator } = jobs[k] as { i: number, evaluator: typeof RULE_RUNNER_NAMES[number] }
     if (!t.strictSame(evaluation, (serial.get(evaluator) as Evaluation[])[i], `case ${i}, ${evaluator}`)) mismatches++
   })
   t.equal(mismatches, 0, `${jobs.length} mixed evaluations`)

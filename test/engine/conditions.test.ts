@@ -5,7 +5,7 @@ import {
   becauseFromTrace, compileCondition, compileExplainer, factValue, slotOf, UndefinedFactError,
   type TraceLike
 } from '../../src/engine/conditions.js'
-import { FACT_SLOTS, newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-catalogue.js'
+import { FACT_SLOTS, newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-specs.js'
 import { OPERATORS, type Condition, type OperatorName, type TopLevelCondition } from '../../src/schemas/rule-file.js'
 
 // json-rules-engine's own default operators, as the reference for every row below.

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import { Evaluator } from '../../src/engine/evaluate.js'
-import { prepareKnowledgeBase, runCompiled, type EvaluatorName, type PreparedKnowledgeBase, type PreparedRule } from '../../src/engine/evaluators.js'
+import { Recommender } from '../../src/engine/recommender.js'
+import { prepareKnowledgeBase, type PreparedKnowledgeBase, type PreparedRule } from '../../src/engine/knowledge-base.js'
+import { runCompiled, type RuleRunnerName } from '../../src/engine/rule-runners.js'
 import {
   compiledFirstFailure, explainOptions, FAILURE_FINDERS, recordRun, referenceFirstFailure, type RuleRun
 } from '../../src/engine/explain.js'
-import { newFactFrame, writeFacts } from '../../src/engine/fact-catalogue.js'
+import { newFactFrame, writeFacts } from '../../src/engine/fact-specs.js'
 import { lineageOf } from '../../src/engine/fact-lineage.js'
 import { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } from '../../src/engine/load-rules.js'
 import { Case } from '../../src/schemas/case.js'
@@ -91,8 +92,8 @@ function syntheticKb (rules: SyntheticRule[] = SYNTHETIC): PreparedKnowledgeBase
 }
 const SYNTHETIC_KB = syntheticKb()
 
-const evaluatorFor = (kb: PreparedKnowledgeBase, evaluator: EvaluatorName): Evaluator =>
-  new Evaluator(kb, { service: { name: 'test', version: '0' }, engineVersion: 'test', evaluator, now: FIXED_NOW })
+const evaluatorFor = (kb: PreparedKnowledgeBase, evaluator: RuleRunnerName): Recommender =>
+  new Recommender(kb, { service: { name: 'test', version: '0' }, engineVersion: 'test', evaluator, now: FIXED_NOW })
 
 /** The explanations both evaluators give (they must be identical); the compiled ones are returned. */
 async function explain (t: Test, kb: PreparedKnowledgeBase, input: Case, options: OptionId[]): Promise<Explanation[]> {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FACT_NAMES, FACTS, factSpec, type FactName } from '../../src/engine/fact-catalogue.js'
+import { FACT_NAMES, FACTS, factSpec, type FactName } from '../../src/engine/fact-specs.js'
 import { FACT_LINEAGE, lineageOf, resolveInputs, type LineageContext } from '../../src/engine/fact-lineage.js'
 import { Case } from '../../src/schemas/case.js'
 

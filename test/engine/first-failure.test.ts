@@ -1,7 +1,7 @@
 import { Engine } from 'json-rules-engine'
 import t, { type Test } from 'tap'
 import { compileFirstFailure, firstFailureFromTrace, leafItem, UndefinedFactError, type TraceLike } from '../../src/engine/conditions.js'
-import { newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-catalogue.js'
+import { newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-specs.js'
 import type { Condition, OperatorName, TopLevelCondition } from '../../src/schemas/rule-file.js'
 
 // The first failed condition (api.md `explanations`, `failed`): the compiled walker and the walk over

@@ -5,8 +5,8 @@ import t, { type Test } from 'tap'
 import { Case } from '../../src/schemas/case.js'
 import { OPTION_IDS } from '../../src/schemas/common.js'
 import type { RuleSource } from '../../src/schemas/rule-file.js'
-import { Evaluator } from '../../src/engine/evaluate.js'
-import { prepareKnowledgeBase } from '../../src/engine/evaluators.js'
+import { Recommender } from '../../src/engine/recommender.js'
+import { prepareKnowledgeBase } from '../../src/engine/knowledge-base.js'
 import {
   assembleKnowledgeBase, loadContextAdjustments, loadKnowledgeBase, loadReferences, parseRuleset, RuleLoadError, sha256
 } from '../../src/engine/load-rules.js'
@@ -198,7 +198,7 @@ t.test('both evaluators see the expanded options', async (t) => {
   const service = { name: 'test', version: '0.0.0' }
   const input = Case.parse(loadExamples().find((example) => example.name.includes('second line'))?.case ?? loadExamples()[0]?.case)
   const results = await Promise.all((['compiled', 'reference'] as const).map(async (evaluator) =>
-    (await new Evaluator(kb, { service, engineVersion: 'test', evaluator, now: FIXED_NOW }).evaluate(input)).body.recommendations))
+    (await new Recommender(kb, { service, engineVersion: 'test', evaluator, now: FIXED_NOW }).evaluate(input)).body.recommendations))
   const item = results[0]?.find((recommendation) => recommendation.code === 'SYS-12')
   t.ok(item, 'the rule fired')
   t.strictSame(item?.options?.map((option) => option.id), ['thp', ...group('her2').filter((id) => id !== 'thp')])

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FACT_NAMES, factSpec, newFactFrame, writeFacts, type FactName } from '../../src/engine/fact-catalogue.js'
+import { FACT_NAMES, factSpec, newFactFrame, writeFacts, type FactName } from '../../src/engine/fact-specs.js'
 import type { Fired } from '../../src/engine/fired.js'
 import { HER2_STATUS_FILTER } from '../../src/engine/filters.js'
 import { SYSTEMIC_OPTIONS } from '../../src/engine/options.js'

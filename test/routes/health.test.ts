@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../fixtures/build-app.js'
 import { knowledgeBase } from '../fixtures/engine.js'
-import type { PreparedKnowledgeBase } from '../../src/engine/evaluators.js'
+import type { PreparedKnowledgeBase } from '../../src/engine/knowledge-base.js'
 
 t.test('live is 200 while the process runs', async (t) => {
   const app = await buildTestApp(t)

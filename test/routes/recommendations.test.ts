@@ -64,7 +64,7 @@ t.test('the reference evaluator can be selected and gives the same recommendatio
 
 t.test('a rule that breaks a safety invariant is repaired and logged, never served', async (t) => {
   const { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } = await import('../../src/engine/load-rules.js')
-  const { prepareKnowledgeBase } = await import('../../src/engine/evaluators.js')
+  const { prepareKnowledgeBase } = await import('../../src/engine/knowledge-base.js')
   const { rulesDir } = await import('../fixtures/engine.js')
   const { captureLogs } = await import('../fixtures/build-app.js')
   const { references, catalogue } = loadReferences(rulesDir)

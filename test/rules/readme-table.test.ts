@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { FACT_NAMES } from '../../src/engine/fact-catalogue.js'
+import { FACT_NAMES } from '../../src/engine/fact-specs.js'
 import { FACT_LINEAGE } from '../../src/engine/fact-lineage.js'
 import { factReference, generatedReadme, README, withFactReference, withRulesTable } from '../../scripts/rules-table.js'
 import { knowledgeBase } from '../fixtures/engine.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { EVALUATOR_NAMES } from '../../src/engine/evaluators.js'
+import { RULE_RUNNER_NAMES } from '../../src/engine/rule-runners.js'
 import { knowledgeBase, respond } from '../fixtures/engine.js'
 import { expectationFailures, loadExamples, loadRuleCaseTables } from '../fixtures/expectations.js'
 
@@ -10,7 +10,7 @@ const only = process.env.RULE_CASES
 const tables = loadRuleCaseTables().filter((table) => only === undefined || table.file === only)
 const firedRules = new Set<string>()
 
-for (const evaluator of EVALUATOR_NAMES) {
+for (const evaluator of RULE_RUNNER_NAMES) {
   if (only === undefined) {
     t.test(`public examples (${evaluator})`, async (t) => {
       for (const example of loadExamples()) {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { scopeOf, sortRecommendations } from '../../src/engine/evaluate.js'
+import { scopeOf, sortRecommendations } from '../../src/engine/recommender.js'
 import type { CaseFacts } from '../../src/engine/facts.js'
 import type { Recommendation } from '../../src/schemas/recommendation.js'
 import { evaluateRaw } from '../fixtures/engine.js'

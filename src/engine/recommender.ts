@@ -4,10 +4,11 @@ import type { Recommendation, RecommendationResponse } from '../schemas/recommen
 import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPregnancyRt } from './adjustments.js'
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
-import { newFactFrame, writeFacts, type FactFrame } from './fact-catalogue.js'
+import { newFactFrame, writeFacts, type FactFrame } from './fact-specs.js'
 import { withLineage, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
-import { groupKey, runCompiled, runReference, type EvaluatorName, type Pass, type PreparedKnowledgeBase, type PreparedRule, type RuleOutcome } from './evaluators.js'
+import { groupKey, type Pass, type PreparedKnowledgeBase, type PreparedRule } from './knowledge-base.js'
+import { runCompiled, runReference, type RuleRunnerName, type RuleOutcome } from './rule-runners.js'
 import { applyForbidden, decideConditionalFilters, forbiddenBy, forbiddenMap, forbiddingCodes, safetyFilters, type ForbiddenOptions, type Removal } from './filters.js'
 import { withItem, type Fired } from './fired.js'
 import { enforceSafetyInvariants } from './invariants.js'
@@ -38,7 +39,7 @@ export const DISCLAIMER = 'Decision support for clinicians, not a substitute for
 export interface ServiceInfo { name: string, version: string }
 export interface EvaluateOptions {
   service: ServiceInfo
-  evaluator: EvaluatorName
+  evaluator: RuleRunnerName
   /** The clock: evaluatedAt, and evaluationDate when the case has none. */
   now?: Date
   engineVersion: string
@@ -73,7 +74,7 @@ export interface Evaluation {
 interface RunRequest { rules: readonly PreparedRule[], frame: FactFrame, target?: string, lineage: LineageContext }
 type Pipeline<T> = Generator<RunRequest, T, RuleOutcome[]>
 
-export class Evaluator {
+export class Recommender {
   /** The same for every response of this knowledge base, built once. */
   private readonly rulesets: RecommendationResponse['provenance']['rulesets']
   private readonly pregnancyRt: PreparedPregnancyRt

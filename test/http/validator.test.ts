@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { Case } from '../../src/schemas/case.js'
 import {
   clinicalMessage, fieldErrors, jsonPointer, RequestValidationError, zodValidatorCompiler, type FieldError
-} from '../../src/schemas/validation.js'
+} from '../../src/http/validator.js'
 
 const UNKNOWN_KEY = 'is not a field of this object (unknown keys are rejected so that a misspelt clinical fact is never silently ignored)'
 
