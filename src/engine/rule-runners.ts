@@ -12,8 +12,8 @@ import type { PreparedRule } from './knowledge-base.js'
  * Both return the same outcomes; the differential test holds them to it.
  */
 
-export type RuleRunnerName = 'compiled' | 'reference'
-export const RULE_RUNNER_NAMES: readonly RuleRunnerName[] = ['compiled', 'reference']
+export const RULE_RUNNER_NAMES = ['compiled', 'reference'] as const
+export type RuleRunnerName = typeof RULE_RUNNER_NAMES[number]
 
 export interface RuleOutcome {
   prepared: PreparedRule
