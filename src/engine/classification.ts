@@ -1,14 +1,13 @@
 import type { Case } from '../schemas/case.js'
+import type { ErStatus, Her2Status } from '../schemas/common.js'
 
 /**
  * Stage, HER2 and ER classification (spec/clinical-rules.md Part 1, "Derived facts").
  * Pure functions of the validated case.
  */
 
-export type Her2Status = 'positive' | 'negative' | 'equivocal' | 'unknown'
-export type ErStatus = 'positive' | 'low' | 'negative'
-/** ISH result as the HER2 algorithm reads it: a named result, an ASCO/CAP 2018 group 1–5, or none. */
-export type IshReading = 'amplified' | 'not_amplified' | 'equivocal' | 1 | 2 | 3 | 4 | 5 | 'none'
+/** ISH result as the HER2 algorithm reads it: a named result other than not_done, an ASCO/CAP 2018 group 1–5, or none. */
+export type IshReading = Exclude<NonNullable<Case['tumor']['her2IshResult']>, 'not_done'> | 1 | 2 | 3 | 4 | 5 | 'none'
 
 /** A distant metastasis means stage IV whatever the presentation says (AJCC 8th). */
 export function isMetastatic (disease: Case['disease']): boolean {
@@ -66,7 +65,8 @@ export function erStatus (erPercent: number): ErStatus {
 
 /** Corrected calcium above 10.5 mg/dL (2.62 mmol/L). */
 type CorrectedCalcium = Case['patient']['correctedCalcium']
-export type HypercalcaemiaSeverity = 'mild' | 'moderate' | 'severe'
+export const HYPERCALCAEMIA_SEVERITIES = ['mild', 'moderate', 'severe'] as const
+export type HypercalcaemiaSeverity = typeof HYPERCALCAEMIA_SEVERITIES[number]
 
 /**
  * Calcium thresholds in each unit as the specification writes them. Compared in the unit received,

@@ -1,5 +1,13 @@
-import { AGENTS, OPTION_IDS, SPINE_LEVELS, NON_SPINE_SITES, TREATMENT_DECISIONS } from '../schemas/common.js'
-import { METASTATIC_SITES } from '../schemas/case.js'
+import {
+  AGENTS, ER_STATUSES, HER2_STATUSES, NON_SPINE_SITES, OPTION_IDS, SPINAL_CORD_COMPRESSIONS, SPINAL_INSTABILITIES, SPINE_LEVELS, STAGES,
+  TREATMENT_DECISIONS, type RuleScope
+} from '../schemas/common.js'
+import {
+  BILSKY_GRADES, BMA_AGENTS, BMA_COMPLICATIONS, BRAIN_RT_TECHNIQUES, BRAIN_STATUSES, DENTAL_STATUSES, DPYD_STATUSES, EXTRACRANIAL_STATUSES,
+  GOALS_OF_CARE, HEART_FAILURE_CLASSES, HER2_IHC_SCORES, HER2_SOURCES, ILD_HISTORIES, JURISDICTIONS, LINE_OUTCOMES, MENOPAUSAL_STATUSES,
+  METASTATIC_SITES, NEURO_SIGNS, PAIN_TYPES, PRESENTATIONS, PROGRESSION_PATTERNS, SEXES, SPINE_SURGERY_TYPES
+} from '../schemas/case.js'
+import { HYPERCALCAEMIA_SEVERITIES } from './classification.js'
 
 /**
  * Every fact a rule may test, with its type, its possible values and when it becomes available.
@@ -10,7 +18,7 @@ import { METASTATIC_SITES } from '../schemas/case.js'
  */
 
 export type FactType = 'boolean' | 'number' | 'string' | 'string[]'
-export type FactScope = 'case' | 'spine_lesion' | 'bone_lesion'
+export type FactScope = RuleScope
 export interface FactSpec {
   type: FactType
   /** Null is a possible value (the case lacked the data). */
@@ -23,31 +31,32 @@ export interface FactSpec {
   description: string
 }
 
+// The helpers keep their literal types: FactValueOf reads a fact's TypeScript type from its spec.
 const YES_NO = { type: 'boolean' } as const
-const nullableBoolean = (description: string): FactSpec => ({ type: 'boolean', nullable: true, description })
-const nullableNumber = (description: string): FactSpec => ({ type: 'number', nullable: true, description })
-const nullableEnum = (values: readonly string[], description: string): FactSpec => ({ type: 'string', nullable: true, values, description })
+const nullableBoolean = (description: string) => ({ type: 'boolean', nullable: true, description }) as const
+const nullableNumber = (description: string) => ({ type: 'number', nullable: true, description }) as const
+const nullableEnum = <const V extends readonly string[]>(values: V, description: string) => ({ type: 'string', nullable: true, values, description }) as const
 
 export const FACTS = {
   // --- classification
   metastatic: { ...YES_NO, description: 'metastaticSites non-empty, ajcc.m M1, or a *_metastatic presentation.' },
-  stage: { type: 'string', values: ['IV', 'non_metastatic'], description: 'IV when metastatic.' },
+  stage: { type: 'string', values: STAGES, description: 'IV when metastatic.' },
   stageReclassified: { ...YES_NO, description: 'presentation early/locally_advanced while metastatic.' },
-  her2Status: { type: 'string', values: ['positive', 'negative', 'equivocal', 'unknown'], description: 'ASCO/CAP 2018 reading of IHC and ISH.' },
-  her2Ihc: { type: 'string', values: ['0', '1+', '2+', '3+', 'not_done'], description: 'tumor.her2Ihc.' },
-  her2Source: nullableEnum(['primary', 'metastasis'], 'tumor.her2Source.'),
-  erStatus: { type: 'string', values: ['positive', 'low', 'negative'], description: 'negative < 1 %, low 1–10 %, positive > 10 %.' },
+  her2Status: { type: 'string', values: HER2_STATUSES, description: 'ASCO/CAP 2018 reading of IHC and ISH.' },
+  her2Ihc: { type: 'string', values: HER2_IHC_SCORES, description: 'tumor.her2Ihc.' },
+  her2Source: nullableEnum(HER2_SOURCES, 'tumor.her2Source.'),
+  erStatus: { type: 'string', values: ER_STATUSES, description: 'negative < 1 %, low 1–10 %, positive > 10 %.' },
   receptorDiscordance: nullableBoolean('tumor.receptorDiscordance.'),
   inScope: { ...YES_NO, description: 'metastatic and HER2 positive or equivocal.' },
-  jurisdiction: { type: 'string', values: ['US', 'EU', 'UK', 'other'], description: 'context.jurisdiction (default other).' },
-  presentation: { type: 'string', values: ['early', 'locally_advanced', 'de_novo_metastatic', 'recurrent_metastatic'], description: 'disease.presentation.' },
+  jurisdiction: { type: 'string', values: JURISDICTIONS, description: 'context.jurisdiction (default other).' },
+  presentation: { type: 'string', values: PRESENTATIONS, description: 'disease.presentation.' },
   metastaticSites: { type: 'string[]', values: METASTATIC_SITES, description: 'disease.metastaticSites.' },
   // --- patient
-  sex: { type: 'string', values: ['female', 'male'], description: 'patient.sex.' },
+  sex: { type: 'string', values: SEXES, description: 'patient.sex.' },
   ageYears: { type: 'number', description: 'patient.ageYears.' },
   ecog: { type: 'number', description: 'patient.ecog (now).' },
   performanceEcog: { type: 'number', description: 'ecogBeforeDeficit when given, else ecog.' },
-  menopausalStatus: nullableEnum(['premenopausal', 'perimenopausal', 'postmenopausal', 'not_applicable', 'unknown'], 'patient.menopausalStatus.'),
+  menopausalStatus: nullableEnum(MENOPAUSAL_STATUSES, 'patient.menopausalStatus.'),
   pregnant: nullableBoolean('patient.pregnant (null when not recorded; rules treat it as not pregnant).'),
   gestationalWeeks: nullableNumber('patient.gestationalWeeks (completed weeks; first trimester < 14, second 14–27, third ≥ 28).'),
   surgicalCandidate: nullableBoolean('patient.surgicalCandidate.'),
@@ -55,37 +64,37 @@ export const FACTS = {
   lvefPercent: nullableNumber('patient.lvefPercent.'),
   lvefBaselinePercent: nullableNumber('patient.lvefBaselinePercent.'),
   lvefFallPoints: nullableNumber('lvefBaselinePercent − lvefPercent, when both are known.'),
-  heartFailureSymptoms: nullableEnum(['none', 'nyha_i', 'nyha_ii', 'nyha_iii', 'nyha_iv'], 'patient.heartFailureSymptoms.'),
-  ildHistory: nullableEnum(['none', 'radiation_pneumonitis_no_steroids', 'ild_steroid_requiring', 'current_ild', 'suspected_ild'], 'patient.ildHistory.'),
+  heartFailureSymptoms: nullableEnum(HEART_FAILURE_CLASSES, 'patient.heartFailureSymptoms.'),
+  ildHistory: nullableEnum(ILD_HISTORIES, 'patient.ildHistory.'),
   maxIldGrade: nullableNumber('The worst maxIldGrade over metastatic lines.'),
   creatinineClearanceMlMin: nullableNumber('patient.creatinineClearanceMlMin.'),
   hypercalcaemia: { ...YES_NO, description: 'Corrected calcium > 10.5 mg/dL (> 2.62 mmol/L).' },
-  hypercalcaemiaSeverity: nullableEnum(['mild', 'moderate', 'severe'], 'With hypercalcaemia: severe ≥ 14 mg/dL (≥ 3.5 mmol/L), moderate ≥ 12 (≥ 3.0), else mild; compared in the unit received; null without hypercalcaemia.'),
+  hypercalcaemiaSeverity: nullableEnum(HYPERCALCAEMIA_SEVERITIES, 'With hypercalcaemia: severe ≥ 14 mg/dL (≥ 3.5 mmol/L), moderate ≥ 12 (≥ 3.0), else mild; compared in the unit received; null without hypercalcaemia.'),
   hypocalcaemia: { ...YES_NO, description: 'Corrected calcium < 8.5 mg/dL (< 2.12 mmol/L), compared in the unit received.' },
   hypercalcaemiaSymptoms: nullableBoolean('patient.hypercalcaemiaSymptoms (null: not recorded, counts as asymptomatic).'),
   vitaminD25OHNgMl: nullableNumber('patient.vitaminD25OHNgMl.'),
-  dentalStatus: nullableEnum(['cleared', 'not_assessed', 'invasive_procedure_needed', 'active_onj'], 'patient.dentalStatus.'),
-  dpydStatus: { type: 'string', values: ['normal', 'intermediate', 'poor', 'not_tested'], description: 'patient.dpydStatus; absent counts as not_tested.' },
+  dentalStatus: nullableEnum(DENTAL_STATUSES, 'patient.dentalStatus.'),
+  dpydStatus: { type: 'string', values: DPYD_STATUSES, description: 'patient.dpydStatus; absent counts as not_tested.' },
   intensiveTherapyAppropriate: { ...YES_NO, description: 'performanceEcog ≤ 2, goals not comfort-focused, and not estimated survival < 3 months.' },
   comfortCare: { ...YES_NO, description: 'goalsOfCare comfort_focused, or estimated survival < 3 months.' },
   declinesChemotherapy: nullableBoolean('preferences.declinesChemotherapy.'),
-  goalsOfCare: nullableEnum(['disease_control', 'comfort_focused'], 'preferences.goalsOfCare.'),
+  goalsOfCare: nullableEnum(GOALS_OF_CARE, 'preferences.goalsOfCare.'),
   asksAboutPrimarySurgery: nullableBoolean('preferences.asksAboutPrimarySurgery.'),
   // --- disease
   visceralCrisis: nullableBoolean('disease.visceralCrisis.'),
   brainSymptoms: nullableBoolean('disease.brainSymptoms.'),
-  extracranialStatus: nullableEnum(['responding', 'stable', 'progressing', 'unknown'], 'disease.extracranialStatus.'),
+  extracranialStatus: nullableEnum(EXTRACRANIAL_STATUSES, 'disease.extracranialStatus.'),
   primaryIntact: nullableBoolean('disease.primaryIntact.'),
   primarySymptomatic: { ...YES_NO, description: 'disease.primarySymptoms is non-empty.' },
   totalMetastaticLesions: nullableNumber('disease.totalMetastaticLesions.'),
   oligometastatic: { ...YES_NO, description: '1–5 metastatic lesions and no CNS disease.' },
   // --- spine
-  neuroDeficitSign: nullableEnum(['none', 'radicular_pain', 'motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'], 'disease.neuro.deficit (null when neuro is not recorded).'),
+  neuroDeficitSign: nullableEnum(NEURO_SIGNS, 'disease.neuro.deficit (null when neuro is not recorded).'),
   neuroDeficit: { ...YES_NO, description: 'motor weakness, sensory level, sphincter dysfunction or paraplegia.' },
   suspectedMscc: { ...YES_NO, description: 'a neurological sign (radicular pain included) with a spine lesion Bilsky ≥ 1c or ungraded, or bone disease without a recorded spine lesion.' },
   deficitLevels: { type: 'string[]', values: SPINE_LEVELS, description: 'With a deficit: the spine lesions with Bilsky ≥ 1c or ungraded.' },
-  spinalCordCompression: { type: 'string', values: ['none', 'radiological', 'with_neurological_deficit'], description: 'See the assessment.' },
-  spinalInstability: { type: 'string', values: ['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable'], description: 'Worst SINS category.' },
+  spinalCordCompression: { type: 'string', values: SPINAL_CORD_COMPRESSIONS, description: 'See the assessment.' },
+  spinalInstability: { type: 'string', values: SPINAL_INSTABILITIES, description: 'Worst SINS category.' },
   mesccSurgical: { ...YES_NO, description: 'Deficit from Bilsky 2/3 at one or contiguous levels, operable, prognosis ≥ 3 months (or ECOG ≤ 2), not paraplegic > 48 h.' },
   highGradeCompressionLevels: { type: 'string[]', values: SPINE_LEVELS, description: 'Levels of the spine lesions with Bilsky 2 or 3.' },
   highGradeCompressionPriorRt: { ...YES_NO, description: 'A spine lesion with Bilsky 2 or 3 has had radiotherapy: the radiotherapy after decompression there (LOC-02) is re-irradiation.' },
@@ -97,8 +106,8 @@ export const FACTS = {
   brainMaxDiameterCm: nullableNumber('disease.brain.maxDiameterCm.'),
   brainSymptomatic: nullableBoolean('disease.brain.symptomatic.'),
   brainMassEffect: nullableBoolean('disease.brain.massEffect.'),
-  brainStatus: nullableEnum(['untreated', 'treated_stable', 'treated_progressing'], 'disease.brain.status.'),
-  brainPriorRtTechnique: nullableEnum(['srs', 'fractionated_srs', 'wbrt'], 'disease.brain.priorRt.technique (the latest brain radiotherapy).'),
+  brainStatus: nullableEnum(BRAIN_STATUSES, 'disease.brain.status.'),
+  brainPriorRtTechnique: nullableEnum(BRAIN_RT_TECHNIQUES, 'disease.brain.priorRt.technique (the latest brain radiotherapy).'),
   leptomeningeal: { ...YES_NO, description: 'brain.leptomeningeal, or "leptomeningeal" among the sites.' },
   cnsMetastases: { ...YES_NO, description: 'Brain or leptomeningeal disease (never bone or epidural).' },
   // --- history
@@ -111,8 +120,8 @@ export const FACTS = {
   priorHer2Lines: { type: 'number', description: 'Metastatic lines containing an anti-HER2 agent.' },
   lastLineNumber: nullableNumber('lineNumber of the last metastatic line.'),
   lastLineAgents: { type: 'string[]', values: AGENTS, description: 'Agents of the last metastatic line (empty when none).' },
-  lastLineOutcome: nullableEnum(['ongoing', 'response', 'progression', 'toxicity', 'completed_planned'], 'Outcome of the last metastatic line.'),
-  lastLineProgressionPattern: nullableEnum(['extracranial', 'cns_only', 'both', 'oligoprogression'], 'progressionPattern of the last line.'),
+  lastLineOutcome: nullableEnum(LINE_OUTCOMES, 'Outcome of the last metastatic line.'),
+  lastLineProgressionPattern: nullableEnum(PROGRESSION_PATTERNS, 'progressionPattern of the last line.'),
   lastLineHasHer2AntibodyAdc: { ...YES_NO, description: 'The last line contains trastuzumab, pertuzumab, T-DM1, T-DXd or margetuximab.' },
   lastLineToxicAgents: { type: 'string[]', values: AGENTS, description: 'toxicAgents of the last metastatic line (empty when not recorded).' },
   lastLineToxicAgentsRecorded: { ...YES_NO, description: 'The last metastatic line records its toxicAgents.' },
@@ -126,8 +135,8 @@ export const FACTS = {
   progressedAgents: { type: 'string[]', values: AGENTS, description: 'Agents the disease progressed on.' },
   her2TherapyPlanned: { ...YES_NO, description: 'In scope, HER2 positive, not pregnant, and a line starts or the current line has an anti-HER2 agent.' },
   onBma: { ...YES_NO, description: 'history.boneModifyingAgent.agent is set and not none.' },
-  bmaAgent: nullableEnum(['none', 'zoledronic_acid', 'denosumab', 'pamidronate'], 'history.boneModifyingAgent.agent.'),
-  bmaComplications: { type: 'string[]', values: ['onj', 'hypocalcemia', 'renal'], description: 'history.boneModifyingAgent.complications.' },
+  bmaAgent: nullableEnum(BMA_AGENTS, 'history.boneModifyingAgent.agent.'),
+  bmaComplications: { type: 'string[]', values: BMA_COMPLICATIONS, description: 'history.boneModifyingAgent.complications.' },
   // --- pass 3: what passes 1–2 decided
   firedCodes: { type: 'string[]', pass: 3, description: 'Codes of the items emitted by earlier passes.' },
   forbiddenOptions: { type: 'string[]', values: OPTION_IDS, pass: 3, description: 'Options that a pass-2 safety filter marked avoid (CI-06b included, before step 3b decides it), and every HER2 option and clinical_trial while HER2 is equivocal or unknown.' },
@@ -145,14 +154,14 @@ export const FACTS = {
   // --- spine lesion scope
   lesionLevel: { type: 'string', values: SPINE_LEVELS, scope: 'spine_lesion', description: 'The lesion\'s level.' },
   lesionSins: { ...nullableNumber('SINS total of the lesion (or the sum of its components).'), scope: 'spine_lesion' },
-  lesionBilsky: { ...nullableEnum(['0', '1a', '1b', '1c', '2', '3'], 'Bilsky grade of the lesion.'), scope: 'spine_lesion' },
+  lesionBilsky: { ...nullableEnum(BILSKY_GRADES, 'Bilsky grade of the lesion.'), scope: 'spine_lesion' },
   lesionBilskyRank: { ...nullableNumber('Bilsky grade as a rank: 0, 1a 1, 1b 2, 1c 3, 2 4, 3 5.'), scope: 'spine_lesion' },
   lesionPainNrs: { ...nullableNumber('painNrs of the lesion.'), scope: 'spine_lesion' },
-  lesionPainType: { ...nullableEnum(['none', 'nonmechanical', 'mechanical', 'radicular'], 'painType of the lesion.'), scope: 'spine_lesion' },
+  lesionPainType: { ...nullableEnum(PAIN_TYPES, 'painType of the lesion.'), scope: 'spine_lesion' },
   lesionPathologicFracture: { ...nullableBoolean('pathologicFracture of the lesion.'), scope: 'spine_lesion' },
   lesionContiguousLevels: { ...nullableNumber('contiguousLevels of the lesion.'), scope: 'spine_lesion' },
   lesionPriorRt: { type: 'boolean', scope: 'spine_lesion', description: 'The lesion has had radiotherapy.' },
-  lesionSurgeryType: { ...nullableEnum(['decompression', 'stabilisation', 'augmentation'], 'surgery.type of the lesion.'), scope: 'spine_lesion' },
+  lesionSurgeryType: { ...nullableEnum(SPINE_SURGERY_TYPES, 'surgery.type of the lesion.'), scope: 'spine_lesion' },
   lesionRtAfterSurgery: { type: 'boolean', scope: 'spine_lesion', description: 'A priorRt dated after the surgery date.' },
   lesionSpinalRtOption: { type: 'string', values: ['ebrt', 'reirradiation'], scope: 'spine_lesion', description: 'The radiotherapy option for this level: reirradiation when it has priorRt, else ebrt.' },
   lesionPostopRtOption: { type: 'string', values: ['postoperative_rt', 'reirradiation'], scope: 'spine_lesion', description: 'After surgery at this level: reirradiation when it has a priorRt not dated after the surgery (an undated course included), else postoperative_rt.' },
@@ -168,6 +177,20 @@ export const FACTS = {
 
 export type FactName = keyof typeof FACTS
 export type FactValue = boolean | number | string | readonly string[] | null
+
+/** The TypeScript type of a spec's values: its `type`, narrowed to its `values`, with null when nullable. */
+type ValueOfSpec<S> =
+  (S extends { type: 'boolean' } ? boolean
+    : S extends { type: 'number' } ? number
+      : S extends { type: 'string', values: ReadonlyArray<infer V> } ? V
+        : S extends { type: 'string' } ? string
+          : S extends { type: 'string[]', values: ReadonlyArray<infer V> } ? readonly V[]
+            : readonly string[]) |
+  (S extends { nullable: true } ? null : never)
+/** The value type of a catalogue fact (a string where the catalogue declares a number does not compile). */
+export type FactValueOf<K extends FactName> = ValueOfSpec<(typeof FACTS)[K]>
+/** Values for the named facts, each of its declared type. */
+export type FactValues<K extends FactName> = { [N in K]: FactValueOf<N> }
 export type Facts = Readonly<Record<string, FactValue>>
 
 type FactsWhere<P> = { [K in FactName]: (typeof FACTS)[K] extends P ? K : never }[FactName]

@@ -1,6 +1,7 @@
+import type { z } from 'zod'
 import type { Case } from '../schemas/case.js'
-import type { Assessment } from '../schemas/recommendation.js'
-import type { BoneLesionFactName, CaseFactName, FactValue, SpineLesionFactName } from './fact-specs.js'
+import type { Assessment, Warning } from '../schemas/recommendation.js'
+import type { BoneLesionFactName, CaseFactName, FactValues, SpineLesionFactName } from './fact-specs.js'
 import { erStatus, her2Status, hypercalcaemiaSeverity, isHypercalcaemic, isHypocalcaemic, isMetastatic } from './classification.js'
 import {
   currentAgents, daysBetween, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsSinceLastAntiHer2, priorAgents,
@@ -14,11 +15,13 @@ import { assessSpine, bilskyRank, isHighGradeCompression, sinsScore } from './sp
  * @see spec/clinical-rules.md Part 1 "Derived facts"
  */
 
-export type CaseFacts = Record<CaseFactName, FactValue>
-export type SpineLesionFacts = Record<SpineLesionFactName, FactValue>
-export type BoneLesionFacts = Record<BoneLesionFactName, FactValue>
+/** Every case-level fact, each of the type its catalogue spec declares. */
+export type CaseFacts = FactValues<CaseFactName>
+export type SpineLesionFacts = FactValues<SpineLesionFactName>
+export type BoneLesionFacts = FactValues<BoneLesionFactName>
 
-export interface EngineWarning { code: string, message: string }
+/** A warning about the case, as the response's `warnings` carry it. */
+export type EngineWarning = z.infer<typeof Warning>
 
 export interface DerivedCase {
   evaluationDate: string

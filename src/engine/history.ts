@@ -1,4 +1,4 @@
-import type { Case } from '../schemas/case.js'
+import type { Case, ExtracranialStatus, LineOutcome, ProgressionPattern } from '../schemas/case.js'
 import type { Agent, TreatmentDecision } from '../schemas/common.js'
 import { ANTI_HER2_AGENTS } from './agents.js'
 
@@ -49,17 +49,17 @@ export function lastLine (lines: readonly MetastaticLine[]): MetastaticLine | un
   return lines.reduce<MetastaticLine | undefined>((last, line) => (last === undefined || line.lineNumber > last.lineNumber ? line : last), undefined)
 }
 
-const LOCAL_PATTERNS = new Set(['oligoprogression', 'cns_only'])
-const ACTIVE_OUTCOMES = new Set(['ongoing', 'response'])
+const LOCAL_PATTERNS: ReadonlySet<ProgressionPattern> = new Set<ProgressionPattern>(['oligoprogression', 'cns_only'])
+const ACTIVE_OUTCOMES: ReadonlySet<LineOutcome> = new Set<LineOutcome>(['ongoing', 'response'])
 
-const CONTROLLED = new Set(['responding', 'stable'])
+const CONTROLLED: ReadonlySet<ExtracranialStatus> = new Set<ExtracranialStatus>(['responding', 'stable'])
 
 /**
  * A line stopped for toxicity while the disease was recorded controlled, that had trastuzumab itself
  * (not only an ADC) and whose toxic agents do not include a HER2 antibody: not a progression — the
  * antibodies continue with another partner and the line number does not advance (SYS-14).
  */
-function isToxicitySwitch (last: MetastaticLine, extracranialStatus: string | undefined): boolean {
+function isToxicitySwitch (last: MetastaticLine, extracranialStatus: ExtracranialStatus | undefined): boolean {
   return last.outcome === 'toxicity' &&
     extracranialStatus !== undefined && CONTROLLED.has(extracranialStatus) &&
     last.agents.includes('trastuzumab') &&
@@ -72,7 +72,7 @@ function isToxicitySwitch (last: MetastaticLine, extracranialStatus: string | un
  * progression are treated locally while the line continues (an absent pattern counts as systemic
  * progression).
  */
-export function treatmentDecision (last: MetastaticLine | undefined, extracranialStatus: string | undefined): TreatmentDecision {
+export function treatmentDecision (last: MetastaticLine | undefined, extracranialStatus: ExtracranialStatus | undefined): TreatmentDecision {
   if (last !== undefined && isToxicitySwitch(last, extracranialStatus)) return 'toxicity_switch'
   if (last === undefined || last.outcome === 'toxicity') return 'start_line'
   const progressing = last.outcome === 'progression' || extracranialStatus === 'progressing'
@@ -85,7 +85,7 @@ export function treatmentDecision (last: MetastaticLine | undefined, extracrania
  * line when extracranial disease progresses on it systemically. A line stopped for toxicity or
  * completed as planned never adds its agents.
  */
-export function progressedAgents (lines: readonly MetastaticLine[], extracranialStatus: string | undefined): Agent[] {
+export function progressedAgents (lines: readonly MetastaticLine[], extracranialStatus: ExtracranialStatus | undefined): Agent[] {
   const agents = new Set<Agent>()
   for (const line of lines) {
     if (line.outcome === 'progression') line.agents.forEach((agent) => agents.add(agent))

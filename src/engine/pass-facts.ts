@@ -1,6 +1,6 @@
 import type { OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
-import type { FactValue, Pass3FactName, Pass4FactName } from './fact-specs.js'
+import type { FactValues, Pass3FactName, Pass4FactName } from './fact-specs.js'
 import type { SafetyFilter } from './filters.js'
 import type { Fired } from './fired.js'
 import {
@@ -10,8 +10,9 @@ import {
 
 /**
  * The facts that passes 3 and 4 see, as pure functions of what the earlier passes decided. Their
- * return types are records over every pass-3 / pass-4 fact of the catalogue, so a fact added to the
- * catalogue without a value here does not compile.
+ * return types are records over every pass-3 / pass-4 fact of the catalogue, each of its declared
+ * type, so a fact added to the catalogue without a value here (or with one of another type) does
+ * not compile.
  * @see spec/clinical-rules.md Part 1 "Evaluation passes"
  */
 
@@ -32,7 +33,7 @@ const hasAny = (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean
  * filter included). `forbiddenOptions` lists every option a filter forbids before step 3b decides
  * CI-06b: pass-3 rules read what pass 2 decided (decision D7: pass-2 facts only).
  */
-export function pass3Facts (early: readonly Fired[], filters: readonly SafetyFilter[]): Record<Pass3FactName, FactValue> {
+export function pass3Facts (early: readonly Fired[], filters: readonly SafetyFilter[]): FactValues<Pass3FactName> {
   const forbidden = new Set<OptionId>()
   for (const filter of filters) for (const id of filter.forbids) forbidden.add(id)
   return {
@@ -56,7 +57,7 @@ export function offeredOptionIds (items: readonly Recommendation[]): Set<OptionI
  * Pass-4 facts, from the items that passed step 3 (filtered, CI-06b decided), and `firedCodes`
  * rewritten to their codes.
  */
-export function pass4Facts (items: readonly Recommendation[]): Record<Pass4FactName | 'firedCodes', FactValue> {
+export function pass4Facts (items: readonly Recommendation[]): FactValues<Pass4FactName | 'firedCodes'> {
   const offered = offeredOptionIds(items)
   return {
     firedCodes: items.map((item) => item.code),

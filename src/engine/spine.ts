@@ -1,5 +1,5 @@
-import { sumSinsComponents, type Case } from '../schemas/case.js'
-import { SPINE_LEVELS, type SpineLevel } from '../schemas/common.js'
+import { BILSKY_GRADES, sumSinsComponents, type Case, type NeuroSign } from '../schemas/case.js'
+import { SPINE_LEVELS, type SpinalCordCompression, type SpinalInstability, type SpineLevel } from '../schemas/common.js'
 
 /**
  * Spine facts: SINS, Bilsky, cord compression and surgical candidacy for MESCC.
@@ -7,20 +7,17 @@ import { SPINE_LEVELS, type SpineLevel } from '../schemas/common.js'
  */
 
 type SpineLesion = NonNullable<Case['disease']['spineLesions']>[number]
-export type SinsCategory = 'stable' | 'potentially_unstable' | 'unstable'
-export type SpinalInstability = SinsCategory | 'unknown' | 'not_applicable'
-export type CordCompression = 'none' | 'radiological' | 'with_neurological_deficit'
+export type SinsCategory = Exclude<SpinalInstability, 'unknown' | 'not_applicable'>
 
-/** Bilsky grades in order of severity; the index is the rank compared against thresholds (1c = 3, 2 = 4). */
-export const BILSKY_ORDER = ['0', '1a', '1b', '1c', '2', '3'] as const
-export const BILSKY_1C_RANK = 3
-export const BILSKY_2_RANK = 4
+/** The ranks (index in BILSKY_GRADES, as `lesionBilskyRank`) that thresholds compare against: 1c = 3, 2 = 4. */
+export const BILSKY_1C_RANK = BILSKY_GRADES.indexOf('1c')
+export const BILSKY_2_RANK = BILSKY_GRADES.indexOf('2')
 
 /** Neurological signs that are deficits; radicular pain is a warning symptom, not a deficit. */
-const DEFICITS = new Set(['motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'])
+const DEFICITS: ReadonlySet<NeuroSign> = new Set<NeuroSign>(['motor_weakness', 'sensory_level', 'sphincter_dysfunction', 'paraplegia'])
 
 export function bilskyRank (grade: SpineLesion['bilsky']): number | null {
-  return grade === undefined ? null : BILSKY_ORDER.indexOf(grade)
+  return grade === undefined ? null : BILSKY_GRADES.indexOf(grade)
 }
 
 /** `sinsTotal`, or the sum of `sinsComponents` (the schema guarantees the two agree when both are given). */
@@ -85,7 +82,7 @@ export interface SpineAssessment {
   /** One flag per spine lesion: it may explain a deficit (radicular pain alone never sets it). */
   lesionDeficit: boolean[]
   unexplainedDeficit: boolean
-  spinalCordCompression: CordCompression
+  spinalCordCompression: SpinalCordCompression
   spinalInstability: SpinalInstability
   highGradeLevels: SpineLevel[]
   mesccSurgical: boolean
@@ -109,7 +106,7 @@ export function assessSpine (input: Case, performanceEcog: number): SpineAssessm
 
   const highGrade = lesions.filter(isHighGradeCompression)
   const highGradeLevels = highGrade.map((lesion) => lesion.level)
-  let spinalCordCompression: CordCompression = 'none'
+  let spinalCordCompression: SpinalCordCompression = 'none'
   if (neuroDeficit && (deficitLevels.length > 0 || lesions.length === 0)) {
     spinalCordCompression = 'with_neurological_deficit'
   } else if (highGrade.length > 0) {

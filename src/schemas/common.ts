@@ -77,6 +77,25 @@ export type OptionId = z.infer<typeof OptionId>
 export const TREATMENT_DECISIONS = ['start_line', 'continue_line', 'toxicity_switch'] as const
 export type TreatmentDecision = typeof TREATMENT_DECISIONS[number]
 
+/*
+ * The derived classifications of the response's `assessment` (spec/api.md), which rules test as
+ * facts of the same name: the zod enums, the fact catalogue and the engine's types derive from these.
+ */
+export const STAGES = ['IV', 'non_metastatic'] as const
+export const HER2_STATUSES = ['positive', 'negative', 'equivocal', 'unknown'] as const
+export type Her2Status = typeof HER2_STATUSES[number]
+export const ER_STATUSES = ['positive', 'low', 'negative'] as const
+export type ErStatus = typeof ER_STATUSES[number]
+export const SPINAL_CORD_COMPRESSIONS = ['none', 'radiological', 'with_neurological_deficit'] as const
+export type SpinalCordCompression = typeof SPINAL_CORD_COMPRESSIONS[number]
+/** The SINS categories (0–6, 7–12, 13–18), then unknown (a lesion without SINS) and not_applicable (no spine lesion). */
+export const SPINAL_INSTABILITIES = ['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable'] as const
+export type SpinalInstability = typeof SPINAL_INSTABILITIES[number]
+
+/** What a rule is evaluated for: the case once, or each spine / non-spine bone lesion. */
+export const RULE_SCOPES = ['case', 'spine_lesion', 'bone_lesion'] as const
+export type RuleScope = typeof RULE_SCOPES[number]
+
 export const STRENGTHS = ['urgent', 'avoid', 'recommended', 'consider', 'info'] as const
 export const Strength = z.enum(STRENGTHS).meta({
   id: 'Strength',

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Digest, Domain, OptionId, RulesetSummary, Strength } from './common.js'
+import { Digest, Domain, OptionId, RULE_SCOPES, RulesetSummary, Strength } from './common.js'
 import { Evidence } from './recommendation.js'
 import { Reference } from './rule-file.js'
 
@@ -12,7 +12,7 @@ export const RuleSummary = z.object({
   strength: Strength,
   title: z.string().describe('Title of the recommendations it makes.'),
   pass: z.int().min(1).max(4).describe('Evaluation pass: 1 classification, 2 safety filters, 3 treatment, 4 codes reading the filtered output.'),
-  scope: z.enum(['case', 'spine_lesion', 'bone_lesion']).describe('case: once per evaluation; spine_lesion / bone_lesion: once per lesion.'),
+  scope: z.enum(RULE_SCOPES).describe('case: once per evaluation; spine_lesion / bone_lesion: once per lesion.'),
   options: z.array(z.object({ id: OptionId, strength: Strength.optional(), conditional: z.boolean().describe('The option applies only when its own condition holds.') })).describe('Every option the rule can name.'),
   evidence: z.array(Evidence).min(1).describe('The references behind the rule.')
 }).meta({ id: 'RuleSummary', description: 'One rule of a ruleset.' })

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Agent, Digest, Domain, OPTION_IDS, OptionId, RefId, RulesetSummary, Strength, TREATMENT_DECISIONS, Verification } from './common.js'
+import { Agent, Digest, Domain, ER_STATUSES, HER2_STATUSES, OPTION_IDS, OptionId, RefId, RulesetSummary, SPINAL_CORD_COMPRESSIONS, SPINAL_INSTABILITIES, STAGES, Strength, TREATMENT_DECISIONS, Verification } from './common.js'
 
 /** The response of POST /v1/recommendations (spec/api.md "Response"), and its `explain` query parameter. */
 
@@ -54,17 +54,17 @@ export const Recommendation = z.object({
 export type Recommendation = z.infer<typeof Recommendation>
 
 export const Assessment = z.object({
-  stage: z.enum(['IV', 'non_metastatic']).describe('AJCC stage: IV whenever a distant metastasis is recorded.'),
+  stage: z.enum(STAGES).describe('AJCC stage: IV whenever a distant metastasis is recorded.'),
   stageReclassified: z.boolean().describe('True when the presentation said early/locally_advanced but metastases exist (AJCC: any M1 is stage IV).'),
-  her2Status: z.enum(['positive', 'negative', 'equivocal', 'unknown']).describe('ASCO/CAP 2018 interpretation of IHC and ISH.'),
-  erStatus: z.enum(['positive', 'low', 'negative']).describe('negative < 1 %, low 1–10 %, positive > 10 %.'),
+  her2Status: z.enum(HER2_STATUSES).describe('ASCO/CAP 2018 interpretation of IHC and ISH.'),
+  erStatus: z.enum(ER_STATUSES).describe('negative < 1 %, low 1–10 %, positive > 10 %.'),
   lineOfTherapy: z.int().min(1).describe('The metastatic line being chosen now, after relapse-interval rules; under continue_line and toxicity_switch, the line that continues.'),
   treatmentDecision: z.enum(TREATMENT_DECISIONS).describe('start_line: a new systemic line is chosen; continue_line: the current line continues (oligo- or CNS-only progression is treated locally); toxicity_switch: the last line stopped for toxicity while the disease was controlled — the HER2 antibodies continue with another partner.'),
   monthsSinceLastAntiHer2: z.number().optional().describe('Months (1 decimal) from the last early-stage anti-HER2 dose to metastatic diagnosis.'),
   priorAgents: z.array(Agent).describe('Every agent given in any setting, sorted, unique.'),
   cnsMetastases: z.boolean().describe('Brain or leptomeningeal disease only; bone and epidural disease are never CNS.'),
-  spinalCordCompression: z.enum(['none', 'radiological', 'with_neurological_deficit']).describe('radiological: Bilsky 2/3 without deficit; with_neurological_deficit: a deficit explained by a lesion with Bilsky ≥ 1c (or ungraded), or by bone disease without a recorded spine lesion.'),
-  spinalInstability: z.enum(['stable', 'potentially_unstable', 'unstable', 'unknown', 'not_applicable']).describe('Worst SINS category over spine lesions: 0–6 stable, 7–12 potentially unstable, 13–18 unstable.'),
+  spinalCordCompression: z.enum(SPINAL_CORD_COMPRESSIONS).describe('radiological: Bilsky 2/3 without deficit; with_neurological_deficit: a deficit explained by a lesion with Bilsky ≥ 1c (or ungraded), or by bone disease without a recorded spine lesion.'),
+  spinalInstability: z.enum(SPINAL_INSTABILITIES).describe('Worst SINS category over spine lesions: 0–6 stable, 7–12 potentially unstable, 13–18 unstable.'),
   oligometastatic: z.boolean().describe('1–5 metastatic lesions and no CNS disease.')
 }).meta({ id: 'Assessment', description: 'The derived facts of the case that classify it.' })
 export type Assessment = z.infer<typeof Assessment>

@@ -3,7 +3,7 @@ import {
   ANTI_HER2_AGENTS, currentAgents, HER2_ANTIBODY_ADC_AGENTS, hasAntiHer2, lastLine, monthsBetween, monthsSinceLastAntiHer2,
   priorAgents, progressedAgents, treatmentDecision
 } from '../../src/engine/history.js'
-import type { Case } from '../../src/schemas/case.js'
+import type { Case, ExtracranialStatus } from '../../src/schemas/case.js'
 import type { Agent } from '../../src/schemas/common.js'
 
 type History = NonNullable<Case['history']>
@@ -11,6 +11,7 @@ type Line = NonNullable<History['metastaticLines']>[number]
 type Early = NonNullable<History['earlyStageTherapy']>[number]
 type Outcome = Line['outcome']
 type Pattern = NonNullable<Line['progressionPattern']>
+type Status = ExtracranialStatus
 
 const EVALUATION_DATE = '2026-03-01'
 const LAST_DOSE = '2024-01-15'
@@ -127,7 +128,7 @@ t.test('treatmentDecision: each outcome with stable extracranial disease', async
 t.test('treatmentDecision: toxicity_switch needs controlled disease, trastuzumab itself, and no toxic HER2 antibody', async (t) => {
   const stopped = (agents: Agent[], toxicAgents?: Agent[]): Line => ({ ...line(1, 'toxicity', agents), ...(toxicAgents === undefined ? {} : { toxicAgents }) })
   const thp: Agent[] = ['docetaxel', 'trastuzumab', 'pertuzumab']
-  const rows: Array<[string, Line, string | undefined, string]> = [
+  const rows: Array<[string, Line, Status | undefined, string]> = [
     ['THP, responding', stopped(thp), 'responding', 'toxicity_switch'],
     ['THP, stable, docetaxel toxic', stopped(thp, ['docetaxel']), 'stable', 'toxicity_switch'],
     ['THP, unknown status', stopped(thp), 'unknown', 'start_line'],
@@ -153,13 +154,13 @@ t.test('treatmentDecision: extracranialStatus progressing starts a line for ever
   for (const outcome of ['ongoing', 'response', 'completed_planned', 'progression', 'toxicity'] as Outcome[]) {
     t.equal(treatmentDecision(line(1, outcome, ['trastuzumab']), 'progressing'), 'start_line', outcome)
   }
-  for (const status of ['responding', 'stable', 'unknown']) {
+  for (const status of ['responding', 'stable', 'unknown'] as Status[]) {
     t.equal(treatmentDecision(line(1, 'ongoing', ['trastuzumab']), status), 'continue_line', status)
   }
 })
 
 t.test('treatmentDecision: oligoprogression and cns_only continue the line; other or absent patterns do not', async (t) => {
-  const rows: Array<[Outcome, string | undefined, Pattern | undefined, string]> = [
+  const rows: Array<[Outcome, Status | undefined, Pattern | undefined, string]> = [
     ['progression', undefined, 'oligoprogression', 'continue_line'],
     ['progression', undefined, 'cns_only', 'continue_line'],
     ['progression', undefined, 'extracranial', 'start_line'],
@@ -197,7 +198,7 @@ t.test('progressedAgents: toxicity and completed_planned lines never add', async
 
 t.test('progressedAgents: the active last line adds when extracranial disease progresses systemically', async (t) => {
   const first = line(1, 'progression', ['trastuzumab', 'pertuzumab'])
-  const rows: Array<[Outcome, string | undefined, Pattern | undefined, Agent[]]> = [
+  const rows: Array<[Outcome, Status | undefined, Pattern | undefined, Agent[]]> = [
     ['ongoing', 'progressing', undefined, ['pertuzumab', 't_dxd', 'trastuzumab']],
     ['response', 'progressing', 'extracranial', ['pertuzumab', 't_dxd', 'trastuzumab']],
     ['ongoing', 'progressing', 'both', ['pertuzumab', 't_dxd', 'trastuzumab']],
