@@ -3,6 +3,7 @@ import { DATA_GAP_ROWS, dataGaps, type DataGap } from '../../src/engine/data-gap
 import { deriveFacts } from '../../src/engine/facts.js'
 import { Case } from '../../src/schemas/case.js'
 import type { Agent, OptionId } from '../../src/schemas/common.js'
+import { caseOf, type CaseOverrides } from '../fixtures/factories.js'
 
 /**
  * The data-gap table, row by row (spec Part 1 "Data gaps"): for each row a case where the field is
@@ -12,37 +13,21 @@ import type { Agent, OptionId } from '../../src/schemas/common.js'
 
 const EVALUATION_DATE = '2026-03-01'
 
-interface Scenario {
-  patient?: Partial<Case['patient']>
-  tumor?: Partial<Case['tumor']>
-  disease?: Partial<Case['disease']>
-  history?: Case['history']
-  preferences?: Case['preferences']
+/** A case (the minimal in-scope case with overrides), and what the final response offers and fires. */
+interface Scenario extends CaseOverrides {
   /** Options offered in the final response. */
   offered?: OptionId[]
   /** Codes of the final response. */
   fired?: string[]
 }
 
-/** In scope (HER2 3+, ER negative, bone metastases), a woman of 60 with no line yet. */
-function caseOf ({ patient, tumor, disease, history, preferences }: Scenario): Case {
-  return Case.parse({
-    patient: { ageYears: 60, sex: 'female', ecog: 1, ...patient },
-    tumor: { her2Ihc: '3+', erPercent: 0, ...tumor },
-    disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'], ...disease },
-    ...(history === undefined ? {} : { history }),
-    ...(preferences === undefined ? {} : { preferences }),
-    context: { evaluationDate: EVALUATION_DATE }
-  })
-}
-
-function gapsOf (scenario: Scenario): DataGap[] {
-  const input = caseOf(scenario)
+function gapsOf ({ offered, fired, ...overrides }: Scenario): DataGap[] {
+  const input = Case.parse(caseOf({ ...overrides, context: { evaluationDate: EVALUATION_DATE } }))
   return dataGaps({
     input,
     facts: deriveFacts(input, EVALUATION_DATE).facts,
-    offered: new Set(scenario.offered ?? []),
-    firedCodes: new Set(scenario.fired ?? [])
+    offered: new Set(offered ?? []),
+    firedCodes: new Set(fired ?? [])
   })
 }
 

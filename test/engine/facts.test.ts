@@ -1,7 +1,8 @@
 import t from 'tap'
-import { deriveFacts } from '../../src/engine/facts.js'
+import { deriveFacts, type CaseFacts } from '../../src/engine/facts.js'
 import type { Case } from '../../src/schemas/case.js'
 import type { Agent } from '../../src/schemas/common.js'
+import { caseOf, type CaseOverrides } from '../fixtures/factories.js'
 
 type History = NonNullable<Case['history']>
 type Line = NonNullable<History['metastaticLines']>[number]
@@ -11,25 +12,9 @@ type Pattern = NonNullable<Line['progressionPattern']>
 const EVALUATION_DATE = '2026-03-01'
 const LAST_DOSE = '2024-01-15'
 
-interface Overrides {
-  patient?: Partial<Case['patient']>
-  tumor?: Partial<Case['tumor']>
-  disease?: Partial<Case['disease']>
-  history?: History
-  preferences?: Case['preferences']
-  context?: Case['context']
-}
-
-const baseCase = ({ patient, tumor, disease, ...rest }: Overrides = {}): Case => ({
-  patient: { ageYears: 60, sex: 'female', ecog: 1, ...patient },
-  tumor: { her2Ihc: '3+', erPercent: 0, ...tumor },
-  disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'], ...disease },
-  ...rest
-})
-
-const derive = (overrides: Overrides = {}) => deriveFacts(baseCase(overrides), EVALUATION_DATE)
-const facts = (overrides: Overrides = {}) => derive(overrides).facts
-const warningCodes = (overrides: Overrides = {}) => derive(overrides).warnings.map((warning) => warning.code)
+const derive = (overrides: CaseOverrides = {}) => deriveFacts(caseOf(overrides), EVALUATION_DATE)
+const facts = (overrides: CaseOverrides = {}) => derive(overrides).facts
+const warningCodes = (overrides: CaseOverrides = {}) => derive(overrides).warnings.map((warning) => warning.code)
 
 const addDays = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
@@ -38,7 +23,7 @@ const line = (lineNumber: number, outcome: Outcome, agents: Agent[], progression
   lineNumber, outcome, agents, ...(progressionPattern === undefined ? {} : { progressionPattern })
 })
 /** Early-stage trastuzumab whose last dose lies `days` before the metastatic diagnosis. */
-const relapseAfter = (days: number): Overrides => ({
+const relapseAfter = (days: number): CaseOverrides => ({
   history: { earlyStageTherapy: [{ setting: 'adjuvant', agents: ['trastuzumab', 'pertuzumab'], lastDoseDate: LAST_DOSE }] },
   disease: { metastaticDiagnosisDate: addDays(LAST_DOSE, days) }
 })
@@ -436,14 +421,14 @@ t.test('earlyRelapse: 12.0 months is early, 12.1 is not, no dated entry is not',
 })
 
 t.test('monthsSinceLastAntiHer2 falls back to the evaluation date', async (t) => {
-  const input = baseCase({ history: { earlyStageTherapy: [{ setting: 'adjuvant', agents: ['trastuzumab'], lastDoseDate: LAST_DOSE }] } })
+  const input = caseOf({ history: { earlyStageTherapy: [{ setting: 'adjuvant', agents: ['trastuzumab'], lastDoseDate: LAST_DOSE }] } })
   t.equal(deriveFacts(input, addDays(LAST_DOSE, 366)).facts.monthsSinceLastAntiHer2, 12.0)
   t.equal(deriveFacts(input, addDays(LAST_DOSE, 367)).facts.earlyRelapse, false)
 })
 
 t.test('lineOfTherapy: HER2 lines + early relapse + a new line, at least 1', async (t) => {
   const her2Progressed = line(1, 'progression', ['trastuzumab', 'pertuzumab', 'docetaxel'])
-  const rows: Array<[string, Overrides, number, string]> = [
+  const rows: Array<[string, CaseOverrides, number, string]> = [
     ['no line, no early therapy', {}, 1, 'start_line'],
     ['no line, early relapse', relapseAfter(EARLY_RELAPSE), 2, 'start_line'],
     ['no line, late relapse', relapseAfter(LATE_RELAPSE), 1, 'start_line'],
@@ -545,7 +530,7 @@ t.test('priorAgents, priorHer2Lines and early-stage facts', async (t) => {
 })
 
 t.test('her2TherapyPlanned: in scope, HER2 positive, not pregnant, and a new line or a HER2 current line', async (t) => {
-  const rows: Array<[string, Overrides, boolean]> = [
+  const rows: Array<[string, CaseOverrides, boolean]> = [
     ['start line, pregnant absent', {}, true],
     ['start line, not pregnant', { patient: { pregnant: false } }, true],
     ['start line, pregnant', { patient: { pregnant: true } }, false],
@@ -561,7 +546,7 @@ t.test('her2TherapyPlanned: in scope, HER2 positive, not pregnant, and a new lin
 })
 
 t.test('intensiveTherapyAppropriate: performance ECOG ≤ 2, not comfort-focused, survival not < 3', async (t) => {
-  const rows: Array<[string, Overrides, boolean]> = [
+  const rows: Array<[string, CaseOverrides, boolean]> = [
     ['ECOG 2', { patient: { ecog: 2 } }, true],
     ['ECOG 3', { patient: { ecog: 3 } }, false],
     ['ECOG 3 now, 2 before the deficit', { patient: { ecog: 3, ecogBeforeDeficit: 2 } }, true],
@@ -673,7 +658,7 @@ t.test('warnings come in a fixed order', async (t) => {
 })
 
 t.test('inScope: metastatic and HER2 positive or equivocal', async (t) => {
-  const rows: Array<[string, Overrides, boolean]> = [
+  const rows: Array<[string, CaseOverrides, boolean]> = [
     ['positive', {}, true],
     ['equivocal', { tumor: { her2Ihc: '2+' } }, true],
     ['negative', { tumor: { her2Ihc: '0' } }, false],
@@ -740,11 +725,26 @@ t.test('painfulSpineLesion: any spine lesion with pain ≥ 1', async (t) => {
 })
 
 t.test('the case is not mutated and lists are copies', async (t) => {
-  const input = baseCase({ disease: { metastaticSites: ['liver', 'bone'] }, history: { metastaticLines: [line(1, 'ongoing', ['t_dxd', 'pertuzumab'])] } })
+  const input = caseOf({ disease: { metastaticSites: ['liver', 'bone'] }, history: { metastaticLines: [line(1, 'ongoing', ['t_dxd', 'pertuzumab'])] } })
   const snapshot = JSON.stringify(input)
   const derived = deriveFacts(input, EVALUATION_DATE)
   t.equal(JSON.stringify(input), snapshot)
   t.not(derived.facts.metastaticSites, input.disease.metastaticSites)
   t.strictSame(derived.facts.metastaticSites, ['liver', 'bone'], 'sites keep the case order')
   t.strictSame(derived.facts.lastLineAgents, ['t_dxd', 'pertuzumab'], 'agents keep the case order')
+})
+
+t.test('CaseFacts: each fact has the type, values and nullability its catalogue spec declares', async (t) => {
+  // Compile-time checks (tsc runs over the tests): a wrong value does not compile.
+  // @ts-expect-error ageYears is a number in the catalogue
+  const wrongType: Partial<CaseFacts> = { ageYears: '60' }
+  // @ts-expect-error her2Status takes only the catalogue's values
+  const wrongValue: Partial<CaseFacts> = { her2Status: 'positve' }
+  // @ts-expect-error inScope is not nullable
+  const wrongNull: Partial<CaseFacts> = { inScope: null }
+  // @ts-expect-error deficitLevels holds spine levels
+  const wrongElement: Partial<CaseFacts> = { deficitLevels: ['T77'] }
+  const allowed: Partial<CaseFacts> = { lvefPercent: null, her2Status: 'equivocal', deficitLevels: ['T7'] }
+  t.strictSame([wrongType, wrongValue, wrongNull, wrongElement].map((facts) => Object.keys(facts)), [['ageYears'], ['her2Status'], ['inScope'], ['deficitLevels']])
+  t.equal(allowed.her2Status, 'equivocal')
 })

@@ -6,13 +6,10 @@ import {
 import type { Fired } from '../../src/engine/fired.js'
 import { HER2_OPTIONS } from '../../src/engine/options.js'
 import type { OptionId, Strength } from '../../src/schemas/common.js'
-import type { Recommendation } from '../../src/schemas/recommendation.js'
+import { item, option, type Option } from '../fixtures/factories.js'
 import { rule, testKnowledgeBase } from '../fixtures/pipeline-kb.js'
 
 // The pure steps of src/engine/filters.ts (spec/clinical-rules.md Part 1 "Evaluation passes" 2, 3b–3d).
-
-type Option = NonNullable<Recommendation['options']>[number]
-const option = (id: OptionId, strength?: Strength): Option => ({ id, label: id, ...(strength === undefined ? {} : { strength }) })
 
 // Rules by pass, with the params the steps read.
 const kb = testKnowledgeBase([
@@ -26,18 +23,7 @@ const kb = testKnowledgeBase([
 const fired = (name: string, code: string, options: Option[] | undefined, strength: Strength = 'recommended'): Fired => {
   const prepared = kb.rulesByName.get(`test/${name}`)
   if (prepared === undefined) throw new Error(name)
-  const item: Recommendation = {
-    code,
-    domain: 'systemic_therapy',
-    strength,
-    title: `${code} title`,
-    detail: `${code} detail`,
-    evidence: [{ ref: 'R1', citation: 'x', verification: 'verified' }],
-    rule: { id: prepared.definition.name, ruleset: 'test', rulesetVersion: '1.0.0' },
-    because: [{ fact: 'metastatic', label: 'Metastatic disease', operator: 'equal', value: true, actual: true }],
-    ...(options === undefined ? {} : { options })
-  }
-  return { rule: prepared, item }
+  return { rule: prepared, item: item({ code, strength, options, rule: { id: prepared.definition.name, ruleset: 'test', rulesetVersion: '1.0.0' } }) }
 }
 const ids = (entries: Fired[]): Array<[string, string[]]> => entries.map(({ item }) => [item.code, (item.options ?? []).map((o) => o.id)])
 

@@ -5,6 +5,7 @@ import {
 } from '../../src/engine/history.js'
 import type { Case, ExtracranialStatus } from '../../src/schemas/case.js'
 import type { Agent } from '../../src/schemas/common.js'
+import { caseOf } from '../fixtures/factories.js'
 
 type History = NonNullable<Case['history']>
 type Line = NonNullable<History['metastaticLines']>[number]
@@ -15,13 +16,6 @@ type Status = ExtracranialStatus
 
 const EVALUATION_DATE = '2026-03-01'
 const LAST_DOSE = '2024-01-15'
-
-const baseCase = (history?: History, disease: Partial<Case['disease']> = {}): Case => ({
-  patient: { ageYears: 60, sex: 'female', ecog: 1 },
-  tumor: { her2Ihc: '3+', erPercent: 0 },
-  disease: { presentation: 'recurrent_metastatic', metastaticSites: ['bone'], ...disease },
-  ...(history === undefined ? {} : { history })
-})
 
 /** The calendar date `days` after `date` (UTC). */
 const addDays = (date: string, days: number): string =>
@@ -56,28 +50,31 @@ t.test('monthsBetween: days / 30.4375 rounded to one decimal', async (t) => {
 t.test('monthsSinceLastAntiHer2: 6.0 / 6.1 and 12.0 / 12.1 boundaries to metastaticDiagnosisDate', async (t) => {
   const rows: Array<[number, number]> = [[183, 6.0], [186, 6.1], [366, 12.0], [367, 12.1]]
   for (const [days, months] of rows) {
-    const input = baseCase({ earlyStageTherapy: [early(['trastuzumab', 'pertuzumab'], LAST_DOSE)] }, { metastaticDiagnosisDate: addDays(LAST_DOSE, days) })
+    const input = caseOf({ history: { earlyStageTherapy: [early(['trastuzumab', 'pertuzumab'], LAST_DOSE)] }, disease: { metastaticDiagnosisDate: addDays(LAST_DOSE, days) } })
     t.equal(monthsSinceLastAntiHer2(input, EVALUATION_DATE), months, `${days} days`)
   }
 })
 
 t.test('monthsSinceLastAntiHer2: falls back to evaluationDate without metastaticDiagnosisDate', async (t) => {
-  const input = baseCase({ earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] })
+  const input = caseOf({ history: { earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] } })
   t.equal(monthsSinceLastAntiHer2(input, addDays(LAST_DOSE, 186)), 6.1)
   t.equal(monthsSinceLastAntiHer2(input, addDays(LAST_DOSE, 366)), 12.0)
-  const dated = baseCase({ earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] }, { metastaticDiagnosisDate: addDays(LAST_DOSE, 30) })
+  const dated = caseOf({ history: { earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] }, disease: { metastaticDiagnosisDate: addDays(LAST_DOSE, 30) } })
   t.equal(monthsSinceLastAntiHer2(dated, addDays(LAST_DOSE, 366)), 1.0, 'the diagnosis date wins when given')
 })
 
 t.test('monthsSinceLastAntiHer2: the latest dated anti-HER2 early-stage entry counts', async (t) => {
-  const input = baseCase({
-    earlyStageTherapy: [
-      early(['trastuzumab', 'pertuzumab', 'docetaxel'], '2023-06-01'),
-      early(['t_dm1'], LAST_DOSE),
-      early(['capecitabine'], addDays(LAST_DOSE, 150)),
-      early(['neratinib'])
-    ]
-  }, { metastaticDiagnosisDate: addDays(LAST_DOSE, 183) })
+  const input = caseOf({
+    history: {
+      earlyStageTherapy: [
+        early(['trastuzumab', 'pertuzumab', 'docetaxel'], '2023-06-01'),
+        early(['t_dm1'], LAST_DOSE),
+        early(['capecitabine'], addDays(LAST_DOSE, 150)),
+        early(['neratinib'])
+      ]
+    },
+    disease: { metastaticDiagnosisDate: addDays(LAST_DOSE, 183) }
+  })
   t.equal(monthsSinceLastAntiHer2(input, EVALUATION_DATE), 6.0, 'a later non-HER2 entry and an undated entry are ignored')
 })
 
@@ -89,11 +86,11 @@ t.test('monthsSinceLastAntiHer2: null without a dated anti-HER2 early-stage entr
     ['anti-HER2 entry without a date', { earlyStageTherapy: [early(['trastuzumab'])] }],
     ['dated entry without an anti-HER2 agent', { earlyStageTherapy: [early(['docetaxel', 'cyclophosphamide'], LAST_DOSE)] }]
   ]
-  for (const [name, history] of rows) t.equal(monthsSinceLastAntiHer2(baseCase(history), EVALUATION_DATE), null, name)
+  for (const [name, history] of rows) t.equal(monthsSinceLastAntiHer2(caseOf({ history }), EVALUATION_DATE), null, name)
 })
 
 t.test('monthsSinceLastAntiHer2: negative when the relapse precedes the last dose', async (t) => {
-  const input = baseCase({ earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] }, { metastaticDiagnosisDate: addDays(LAST_DOSE, -185) })
+  const input = caseOf({ history: { earlyStageTherapy: [early(['trastuzumab'], LAST_DOSE)] }, disease: { metastaticDiagnosisDate: addDays(LAST_DOSE, -185) } })
   t.equal(monthsSinceLastAntiHer2(input, EVALUATION_DATE), -6.1)
 })
 

@@ -4,25 +4,11 @@ import type { Fired } from '../../src/engine/fired.js'
 import { HER2_STATUS_FILTER } from '../../src/engine/filters.js'
 import { SYSTEMIC_OPTIONS } from '../../src/engine/options.js'
 import { COMPOSITION_OPTIONS, pass3Facts, pass4Facts } from '../../src/engine/pass-facts.js'
-import { SYSTEMIC_OPTION_IDS, type OptionId, type Strength } from '../../src/schemas/common.js'
-import type { Recommendation } from '../../src/schemas/recommendation.js'
+import { SYSTEMIC_OPTION_IDS, type OptionId } from '../../src/schemas/common.js'
+import { item, option } from '../fixtures/factories.js'
 
 // src/engine/pass-facts.ts: the pass-3 and pass-4 facts as pure functions whose records cover every
 // pass-3 / pass-4 fact of the catalogue (code review 8e3dcfc §5).
-
-type Option = NonNullable<Recommendation['options']>[number]
-const option = (id: OptionId, strength?: Strength): Option => ({ id, label: id, ...(strength === undefined ? {} : { strength }) })
-const item = (code: string, options?: Option[], strength: Strength = 'recommended'): Recommendation => ({
-  code,
-  domain: 'systemic_therapy',
-  strength,
-  title: 't',
-  detail: 'd',
-  evidence: [{ ref: 'R1', citation: 'x', verification: 'verified' }],
-  rule: { id: 'test/x', ruleset: 'test', rulesetVersion: '1.0.0' },
-  because: [{ fact: 'metastatic', label: 'Metastatic disease', operator: 'equal', value: true, actual: true }],
-  ...(options === undefined ? {} : { options })
-})
 
 const catalogueNames = (pass: 3 | 4): string[] => FACT_NAMES.filter((name) => (factSpec(name) as { pass?: number }).pass === pass).sort()
 
@@ -39,7 +25,7 @@ t.test('(r6) a systemic option is an option of the option-composition table or c
 })
 
 t.test('pass3Facts: codes of passes 1–2, every forbidden option, HER2 therapy forbidden', async (t) => {
-  const early = [{ item: item('CLS-02') }, { item: item('CI-04', [option('tdxd')], 'avoid') }] as Fired[]
+  const early = [{ item: item({ code: 'CLS-02' }) }, { item: item({ code: 'CI-04', options: [option('tdxd')], strength: 'avoid' }) }] as Fired[]
   const ci04 = { code: 'CI-04', forbids: ['tdxd', 'tdxd_pertuzumab'] as OptionId[], doesNotFilter: [] }
   t.strictSame(pass3Facts(early, [ci04]), { firedCodes: ['CLS-02', 'CI-04'], forbiddenOptions: ['tdxd', 'tdxd_pertuzumab'], her2TherapyForbidden: false })
   const withHer2 = pass3Facts(early, [ci04, HER2_STATUS_FILTER])
@@ -50,8 +36,8 @@ t.test('pass3Facts: codes of passes 1–2, every forbidden option, HER2 therapy 
 
 t.test('pass4Facts: offered options only (avoid entries are not offered)', async (t) => {
   const facts = pass4Facts([
-    item('SYS-12', [option('tucatinib_trastuzumab_capecitabine'), option('tdxd', 'avoid'), option('tdm1', 'consider')]),
-    item('CI-04', [option('tdxd'), option('tdxd_pertuzumab')], 'avoid')
+    item({ code: 'SYS-12', options: [option('tucatinib_trastuzumab_capecitabine'), option('tdxd', 'avoid'), option('tdm1', 'consider')] }),
+    item({ code: 'CI-04', options: [option('tdxd'), option('tdxd_pertuzumab')], strength: 'avoid' })
   ])
   t.strictSame(facts, {
     firedCodes: ['SYS-12', 'CI-04'],
@@ -68,15 +54,15 @@ t.test('pass4Facts: offered options only (avoid entries are not offered)', async
 })
 
 t.test('pass4Facts: clinical_trial alone is a systemic option, not a composition option (CI-05b)', async (t) => {
-  t.match(pass4Facts([item('OLI-01', [option('clinical_trial')])]), { offeredSystemicOption: true, offeredCompositionOption: false, offeredHer2Option: false })
-  t.match(pass4Facts([item('SYS-13', [option('endocrine_therapy', 'consider')])]), { offeredSystemicOption: true, offeredCompositionOption: true, offeredHer2Option: false })
-  t.match(pass4Facts([item('FU-07', [option('palliative_care')])]), { offeredSystemicOption: false, offeredCompositionOption: false })
+  t.match(pass4Facts([item({ code: 'OLI-01', options: [option('clinical_trial')] })]), { offeredSystemicOption: true, offeredCompositionOption: false, offeredHer2Option: false })
+  t.match(pass4Facts([item({ code: 'SYS-13', options: [option('endocrine_therapy', 'consider')] })]), { offeredSystemicOption: true, offeredCompositionOption: true, offeredHer2Option: false })
+  t.match(pass4Facts([item({ code: 'FU-07', options: [option('palliative_care')] })]), { offeredSystemicOption: false, offeredCompositionOption: false })
   t.match(pass4Facts([]), { offeredOptions: [], offeredSystemicOption: false })
 })
 
 t.test('writeFacts: typed by the catalogue (a misspelt name does not compile), values land in their slots', async (t) => {
   const frame = newFactFrame()
-  writeFacts(frame, pass4Facts([item('SYS-09', [option('tdxd')])]))
+  writeFacts(frame, pass4Facts([item({ code: 'SYS-09', options: [option('tdxd')] })]))
   t.equal(frame[FACT_NAMES.indexOf('offeredTdxdOption' satisfies FactName)], true)
   // @ts-expect-error a fact outside the catalogue is a compile error (it used to land on frame[undefined])
   writeFacts(newFactFrame(), { offeredTdxdOptions: true })

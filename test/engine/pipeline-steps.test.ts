@@ -1,13 +1,14 @@
 import t from 'tap'
 import { BASE_CASE, caseWith, evaluateOn, IN_SCOPE, itemOf, rule, summary, testKnowledgeBase } from '../fixtures/pipeline-kb.js'
 import { knowledgeBase } from '../fixtures/engine.js'
+import type { CaseOverrides } from '../fixtures/factories.js'
 
 // Every engine step of revisions 6–7, end to end through the real pipeline with both evaluators,
 // on small synthetic knowledge bases (one per step), each with a case that triggers the step and
 // one that does not. spec/clinical-rules.md Part 1 "Evaluation passes", "Option composition", the
 // `pregnancyRt` and scope rows, and the closing paragraph of "Data gaps".
 
-const PREGNANT = { patient: { pregnant: true } }
+const PREGNANT: CaseOverrides = { patient: { pregnant: true } }
 const avoid = (id: string): Record<string, string> => ({ id, strength: 'avoid' })
 const when = (fact: string, value: unknown): Record<string, unknown> => ({ all: [{ fact, operator: 'equal', value }] })
 
@@ -62,7 +63,7 @@ t.test('2. filter exemption: BMA-05 does not filter SUP-01; BMA-06 still does', 
     rule('sup-01', 3, { code: 'SUP-01', domain: 'supportive_care', strength: 'urgent', options: [{ id: 'iv_hydration' }, { id: 'zoledronic_acid', strength: 'consider' }, { id: 'denosumab', strength: 'consider' }] }),
     rule('bma-01', 3, { code: 'BMA-01', domain: 'supportive_care', options: [{ id: 'zoledronic_acid' }, { id: 'denosumab' }] })
   ])
-  const onj = { history: { boneModifyingAgent: { agent: 'zoledronic_acid', complications: ['onj'] } } }
+  const onj: CaseOverrides = { history: { boneModifyingAgent: { agent: 'zoledronic_acid', complications: ['onj'] } } }
   const withOnj = await evaluateOn(kb, { ...BASE_CASE, ...onj })
   t.strictSame(summary(withOnj), [
     'SUP-01 urgent: iv_hydration[urgent], zoledronic_acid[consider], denosumab[consider]',
@@ -93,7 +94,7 @@ t.test('3. step 3b: CI-06b only when a capecitabine option would survive every o
     rule('fu-07', 4, { code: 'FU-07', domain: 'follow_up', options: [{ id: 'toxicity_review' }] }, { all: [{ fact: 'firedCodes', operator: 'contains', value: 'CI-06b' }] })
   ]
   const kb = testKnowledgeBase(rules)
-  const poor = { patient: { dpydStatus: 'poor' } }
+  const poor = { patient: { dpydStatus: 'poor' } } satisfies CaseOverrides
 
   const fires = await evaluateOn(kb, caseWith(poor))
   t.strictSame(summary(fires), [
@@ -185,7 +186,7 @@ t.test('5. pregnancyRt: RT options of pass-3 items become C (U stays U) and carr
     // Not pass 3: untouched.
     rule('fu-04', 4, { code: 'FU-04', domain: 'follow_up', options: [{ id: 'ebrt' }] })
   ])
-  const lesions = {
+  const lesions: CaseOverrides['disease'] = {
     spineLesions: [{ level: 'T9', painNrs: 5 }, { level: 'L2', painNrs: 5 }],
     nonSpineBoneLesions: [{ site: 'rib', painNrs: 4 }, { site: 'femur', painNrs: 4 }]
   }

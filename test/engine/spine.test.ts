@@ -5,20 +5,13 @@ import {
 } from '../../src/engine/spine.js'
 import { deriveFacts } from '../../src/engine/facts.js'
 import type { Case } from '../../src/schemas/case.js'
+import { caseOf } from '../fixtures/factories.js'
 
 type Lesion = NonNullable<Case['disease']['spineLesions']>[number]
 type Neuro = NonNullable<Case['disease']['neuro']>
 type Deficit = Neuro['deficit']
 
 const EVALUATION_DATE = '2026-03-01'
-
-interface Overrides { patient?: Partial<Case['patient']>, disease?: Partial<Case['disease']> }
-
-const baseCase = ({ patient, disease }: Overrides = {}): Case => ({
-  patient: { ageYears: 60, sex: 'female', ecog: 1, ...patient },
-  tumor: { her2Ihc: '3+', erPercent: 0 },
-  disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'], ...disease }
-})
 
 const lesion = (level: Lesion['level'], overrides: Partial<Lesion> = {}): Lesion => ({ level, ...overrides })
 const neuro = (deficit: Deficit, overrides: Partial<Neuro> = {}): Neuro => ({ deficit, ...overrides })
@@ -32,7 +25,7 @@ const COMPONENTS = { location: 3, pain: 3, boneLesion: 2, alignment: 4, collapse
 
 /** A case with one or more spine lesions and a neurological status; performance ECOG 1 unless given. */
 const spine = (lesions: Lesion[], sign?: Neuro, patient: Partial<Case['patient']> = {}, ecog = 1) =>
-  assessSpine(baseCase({ patient, disease: { spineLesions: lesions, ...(sign === undefined ? {} : { neuro: sign }) } }), ecog)
+  assessSpine(caseOf({ patient, disease: { spineLesions: lesions, neuro: sign } }), ecog)
 
 t.test('bilskyRank: order 0 < 1a < 1b < 1c < 2 < 3, null when ungraded', async (t) => {
   t.strictSame(['0', '1a', '1b', '1c', '2', '3'].map((grade) => bilskyRank(grade as Lesion['bilsky'])), [0, 1, 2, 3, 4, 5])
@@ -188,16 +181,16 @@ t.test('NEURO_DEFICIT_UNEXPLAINED when every lesion is below Bilsky 1c', async (
   const lesions = [lesion('T3', { bilsky: '0' }), lesion('T8', { bilsky: '1a' }), lesion('L1', { bilsky: '1b' })]
   const result = spine(lesions, neuro('motor_weakness'))
   sameFields(t, result, { unexplainedDeficit: true, deficitLevels: [], lesionDeficit: [false, false, false], suspectedMscc: false, spinalCordCompression: 'none' })
-  const derived = deriveFacts(baseCase({ disease: { spineLesions: lesions, neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
+  const derived = deriveFacts(caseOf({ disease: { spineLesions: lesions, neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
   t.strictSame(derived.warnings.map((warning) => warning.code), ['NEURO_DEFICIT_UNEXPLAINED'])
   t.match(derived.warnings[0]?.message, /Bilsky 1c/)
   t.strictSame(derived.spineLesions.map((entry) => entry.facts.lesionDeficit), [false, false, false])
 
-  const explained = deriveFacts(baseCase({ disease: { spineLesions: [...lesions, lesion('T9', { bilsky: '1c' })], neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
+  const explained = deriveFacts(caseOf({ disease: { spineLesions: [...lesions, lesion('T9', { bilsky: '1c' })], neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
   t.strictSame(explained.warnings, [], 'one lesion at 1c explains it')
-  const radicular = deriveFacts(baseCase({ disease: { spineLesions: lesions, neuro: neuro('radicular_pain') } }), EVALUATION_DATE)
+  const radicular = deriveFacts(caseOf({ disease: { spineLesions: lesions, neuro: neuro('radicular_pain') } }), EVALUATION_DATE)
   t.strictSame(radicular.warnings, [], 'radicular pain is not a deficit')
-  const noLesions = deriveFacts(baseCase({ disease: { neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
+  const noLesions = deriveFacts(caseOf({ disease: { neuro: neuro('motor_weakness') } }), EVALUATION_DATE)
   t.strictSame(noLesions.warnings, [], 'no spine lesion recorded')
 })
 
@@ -218,7 +211,7 @@ t.test('radicular pain: a sign for suspectedMscc and LOC-01\'s levels, but not a
 })
 
 t.test('no spine lesion recorded, whatever the sites: suspected compression (NICE NG234, red-team M3/M4)', async (t) => {
-  const withDeficit = assessSpine(baseCase({ disease: { neuro: neuro('motor_weakness') } }), 1)
+  const withDeficit = assessSpine(caseOf({ disease: { neuro: neuro('motor_weakness') } }), 1)
   sameFields(t, withDeficit, {
     neuroDeficit: true,
     suspectedMscc: true,
@@ -230,13 +223,13 @@ t.test('no spine lesion recorded, whatever the sites: suspected compression (NIC
     highGradeLevels: [],
     mesccSurgical: false
   })
-  const radicular = assessSpine(baseCase({ disease: { neuro: neuro('radicular_pain') } }), 1)
+  const radicular = assessSpine(caseOf({ disease: { neuro: neuro('radicular_pain') } }), 1)
   sameFields(t, radicular, { suspectedMscc: true, spinalCordCompression: 'none' })
-  const noBone = assessSpine(baseCase({ disease: { metastaticSites: ['liver'], neuro: neuro('motor_weakness') } }), 1)
+  const noBone = assessSpine(caseOf({ disease: { metastaticSites: ['liver'], neuro: neuro('motor_weakness') } }), 1)
   sameFields(t, noBone, { neuroDeficit: true, suspectedMscc: true, spinalCordCompression: 'with_neurological_deficit', unexplainedDeficit: false })
-  const radicularLiverOnly = assessSpine(baseCase({ disease: { metastaticSites: ['liver'], neuro: neuro('radicular_pain') } }), 1)
+  const radicularLiverOnly = assessSpine(caseOf({ disease: { metastaticSites: ['liver'], neuro: neuro('radicular_pain') } }), 1)
   sameFields(t, radicularLiverOnly, { neuroDeficit: false, suspectedMscc: true, spinalCordCompression: 'none' })
-  const noSign = assessSpine(baseCase(), 1)
+  const noSign = assessSpine(caseOf(), 1)
   sameFields(t, noSign, { neuroDeficit: false, suspectedMscc: false, spinalCordCompression: 'none' })
 })
 
@@ -270,7 +263,7 @@ t.test('mesccSurgical: without survival, performance ECOG ≤ 2 allows and 3 doe
   const lesions = [lesion('T7', { bilsky: '2' })]
   t.equal(spine(lesions, neuro('motor_weakness'), {}, 2).mesccSurgical, true, 'ECOG 2')
   t.equal(spine(lesions, neuro('motor_weakness'), {}, 3).mesccSurgical, false, 'ECOG 3')
-  const surgical = (patient: Partial<Case['patient']>) => deriveFacts(baseCase({
+  const surgical = (patient: Partial<Case['patient']>) => deriveFacts(caseOf({
     patient, disease: { spineLesions: lesions, neuro: neuro('motor_weakness') }
   }), EVALUATION_DATE).facts.mesccSurgical
   t.equal(surgical({ ecog: 4, ecogBeforeDeficit: 1 }), true, 'ecogBeforeDeficit 1 is used over ecog 4')

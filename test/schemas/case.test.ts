@@ -1,15 +1,10 @@
 import t from 'tap'
 import { Case, consistencyIssues, sumSinsComponents, utcToday, type ConsistencyIssue } from '../../src/schemas/case.js'
 import { isCalendarDate } from '../../src/schemas/common.js'
+import { caseOf } from '../fixtures/factories.js'
 
 const EVALUATION_DATE = '2026-03-01'
 const NEXT_DAY = '2026-03-02'
-
-const minimalCase = (): Case => ({
-  patient: { ageYears: 60, sex: 'female', ecog: 1 },
-  tumor: { her2Ihc: '3+', erPercent: 0 },
-  disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'] }
-})
 
 /** A valid case with every object of the schema present, so that every depth can be probed. */
 const fullCase = (): Case => ({
@@ -102,7 +97,7 @@ const paths = (body: unknown): string[] => issues(body).map((issue) => issue.pat
 const consistencyPaths = (list: ConsistencyIssue[]): string[] => list.map((issue) => issue.path.join('.'))
 
 t.test('a minimal case and a full case are valid', async (t) => {
-  t.strictSame(issues(minimalCase()), [])
+  t.strictSame(issues(caseOf()), [])
   t.strictSame(issues(fullCase()), [])
   t.strictSame(consistencyIssues(fullCase(), EVALUATION_DATE), [])
   const parsed = Case.safeParse(fullCase())
@@ -165,7 +160,7 @@ t.test('unknown keys are rejected at every depth', async (t) => {
     const result = issues(withValue(fullCase(), [...path, 'unknownField'], true))
     t.strictSame(result.map((issue) => [issue.path, issue.code]), [[path.join('.'), 'unrecognized_keys']], path.join('.') || '(root)')
   }
-  const result = Case.safeParse({ ...minimalCase(), patient: { ...minimalCase().patient, ECOG: 1, age: 3 } })
+  const result = Case.safeParse({ ...caseOf(), patient: { ...caseOf().patient, ECOG: 1, age: 3 } })
   t.equal(result.success, false)
   t.match(result.error?.issues[0], { code: 'unrecognized_keys', keys: ['ECOG', 'age'], path: ['patient'] }, 'a misspelt field is named')
 })
@@ -228,7 +223,7 @@ t.test('enums reject values outside the contract', async (t) => {
 
 t.test('caseId: 1–64 characters of [A-Za-z0-9._:-]', async (t) => {
   const rows: Array<[string, boolean]> = [['a', true], ['x'.repeat(64), true], ['x'.repeat(65), false], ['', false], ['has space', false], ['ü', false], ['A-z_0.9:1', true]]
-  for (const [caseId, ok] of rows) t.equal(paths({ ...minimalCase(), caseId }).length === 0, ok, JSON.stringify(caseId))
+  for (const [caseId, ok] of rows) t.equal(paths({ ...caseOf(), caseId }).length === 0, ok, JSON.stringify(caseId))
 })
 
 t.test('dates must be real calendar dates written as YYYY-MM-DD', async (t) => {
@@ -246,10 +241,10 @@ t.test('dates must be real calendar dates written as YYYY-MM-DD', async (t) => {
 })
 
 t.test('metastaticSites: may be empty, must not repeat a site', async (t) => {
-  t.strictSame(paths({ ...minimalCase(), disease: { presentation: 'early', metastaticSites: [] } }), [])
-  const result = issues({ ...minimalCase(), disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone', 'liver', 'bone'] } })
+  t.strictSame(paths(caseOf({ disease: { presentation: 'early', metastaticSites: [] } })), [])
+  const result = issues(caseOf({ disease: { metastaticSites: ['bone', 'liver', 'bone'] } }))
   t.strictSame(result, [{ path: 'disease.metastaticSites', code: 'custom', message: 'must not list a site twice' }])
-  t.strictSame(paths({ ...minimalCase(), disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone', 'liver', 'lung', 'pleura', 'distant_nodes', 'brain', 'leptomeningeal', 'skin_soft_tissue', 'other'] } }), [], 'all nine')
+  t.strictSame(paths(caseOf({ disease: { metastaticSites: ['bone', 'liver', 'lung', 'pleura', 'distant_nodes', 'brain', 'leptomeningeal', 'skin_soft_tissue', 'other'] } })), [], 'all nine')
 })
 
 t.test('consistency: sinsTotal must equal the sum of sinsComponents', async (t) => {
@@ -257,7 +252,7 @@ t.test('consistency: sinsTotal must equal the sum of sinsComponents', async (t) 
   t.equal(sumSinsComponents(components), 13)
   t.equal(sumSinsComponents({ location: 0, pain: 0, boneLesion: 0, alignment: 0, collapse: 0, posterolateral: 0 }), 0)
   const lesion = (sinsTotal?: number) => ({ level: 'T9' as const, sinsComponents: components, ...(sinsTotal === undefined ? {} : { sinsTotal }) })
-  const body = (sinsTotal?: number) => ({ ...minimalCase(), disease: { ...minimalCase().disease, spineLesions: [{ level: 'L1' as const, sinsTotal: 2 }, lesion(sinsTotal)] } })
+  const body = (sinsTotal?: number) => caseOf({ disease: { spineLesions: [{ level: 'L1', sinsTotal: 2 }, lesion(sinsTotal)] } })
   t.strictSame(issues(body(13)), [])
   t.strictSame(issues(body()), [], 'components alone')
   t.strictSame(issues(body(12)), [{ path: 'disease.spineLesions.1.sinsTotal', code: 'custom', message: 'is 12 but the SINS components add up to 13' }])
@@ -265,7 +260,7 @@ t.test('consistency: sinsTotal must equal the sum of sinsComponents', async (t) 
 })
 
 t.test('consistency: endDate before startDate', async (t) => {
-  const line = (startDate: string, endDate: string) => ({ ...minimalCase(), history: { metastaticLines: [{ lineNumber: 1, agents: ['t_dxd' as const], outcome: 'progression' as const, startDate, endDate }] } })
+  const line = (startDate: string, endDate: string) => caseOf({ history: { metastaticLines: [{ lineNumber: 1, agents: ['t_dxd'], outcome: 'progression', startDate, endDate }] } })
   t.strictSame(issues(line('2025-05-02', '2025-05-01')), [{ path: 'history.metastaticLines.0.endDate', code: 'custom', message: 'is 2025-05-01, before the line\'s startDate 2025-05-02' }])
   t.strictSame(issues(line('2025-05-01', '2025-05-01')), [], 'the same day')
   t.strictSame(issues(line('2025-05-01', '2025-06-01')), [])
@@ -295,7 +290,7 @@ t.test('consistency: no recorded date after the evaluation date, for every date 
 })
 
 t.test('consistency: without context.evaluationDate the server\'s UTC date is "today"', async (t) => {
-  const body = { ...minimalCase(), disease: { ...minimalCase().disease, metastaticDiagnosisDate: '2999-01-01' } }
+  const body = caseOf({ disease: { metastaticDiagnosisDate: '2999-01-01' } })
   t.strictSame(paths(body), ['disease.metastaticDiagnosisDate'])
   t.strictSame(paths({ ...body, disease: { ...body.disease, metastaticDiagnosisDate: utcToday() } }), [], 'today itself')
   t.strictSame(consistencyPaths(consistencyIssues({ ...body, disease: { ...body.disease, metastaticDiagnosisDate: NEXT_DAY } }, EVALUATION_DATE)), ['disease.metastaticDiagnosisDate'])
@@ -311,9 +306,8 @@ t.test('utcToday: the UTC calendar date', async (t) => {
 })
 
 t.test('consistency: repeated lineNumber', async (t) => {
-  const lines = (numbers: number[]) => ({
-    ...minimalCase(),
-    history: { metastaticLines: numbers.map((lineNumber) => ({ lineNumber, agents: ['trastuzumab' as const], outcome: 'progression' as const })) }
+  const lines = (numbers: number[]) => caseOf({
+    history: { metastaticLines: numbers.map((lineNumber) => ({ lineNumber, agents: ['trastuzumab'], outcome: 'progression' })) }
   })
   t.strictSame(issues(lines([1, 2, 3])), [])
   t.strictSame(issues(lines([2, 1])), [], 'any order')
@@ -322,7 +316,7 @@ t.test('consistency: repeated lineNumber', async (t) => {
 })
 
 t.test('consistency: brain.present false with brain details', async (t) => {
-  const brain = (details: Json) => ({ ...minimalCase(), disease: { ...minimalCase().disease, brain: { present: false, ...details } } })
+  const brain = (details: Json) => ({ ...caseOf(), disease: { ...caseOf().disease, brain: { present: false, ...details } } })
   t.strictSame(issues(brain({})), [])
   const details: Json = { count: 0, maxDiameterCm: 1, symptomatic: false, massEffect: false, status: 'untreated', priorRt: { technique: 'wbrt' } }
   for (const [key, value] of Object.entries(details)) {
@@ -333,7 +327,7 @@ t.test('consistency: brain.present false with brain details', async (t) => {
     }], key)
   }
   t.strictSame(paths(brain(details)), Object.keys(details).map((key) => `disease.brain.${key}`), 'every detail is named')
-  t.strictSame(issues({ ...minimalCase(), disease: { ...minimalCase().disease, brain: { present: true, ...details } } }), [], 'with brain.present true')
+  t.strictSame(issues({ ...caseOf(), disease: { ...caseOf().disease, brain: { present: true, ...details } } }), [], 'with brain.present true')
   // Leptomeningeal disease without parenchymal metastases (r6), with the brain RT it had (r7, red-team L9).
   t.strictSame(issues(brain({ leptomeningeal: true })), [], 'leptomeningeal only')
   t.strictSame(issues(brain({ leptomeningeal: false })), [], 'leptomeningeal recorded false')
@@ -342,7 +336,7 @@ t.test('consistency: brain.present false with brain details', async (t) => {
 })
 
 t.test('consistency: gestationalWeeks only with pregnant true', async (t) => {
-  const patient = (extra: Json) => ({ ...minimalCase(), patient: { ...minimalCase().patient, ...extra } })
+  const patient = (extra: Json) => ({ ...caseOf(), patient: { ...caseOf().patient, ...extra } })
   t.strictSame(issues(patient({ pregnant: true, gestationalWeeks: 20 })), [])
   t.strictSame(issues(patient({ pregnant: false, gestationalWeeks: 20 })), [{
     path: 'patient.gestationalWeeks', code: 'custom', message: 'is given while patient.pregnant is not true; remove it or record the pregnancy'
@@ -352,7 +346,7 @@ t.test('consistency: gestationalWeeks only with pregnant true', async (t) => {
 })
 
 t.test('consistency: toxicAgents only on a line stopped for toxicity, and only among its agents', async (t) => {
-  const withLine = (line: Json) => ({ ...minimalCase(), history: { metastaticLines: [{ lineNumber: 1, agents: ['docetaxel', 'trastuzumab', 'pertuzumab'], ...line }] } })
+  const withLine = (line: Json) => ({ ...caseOf(), history: { metastaticLines: [{ lineNumber: 1, agents: ['docetaxel', 'trastuzumab', 'pertuzumab'], ...line }] } })
   t.strictSame(issues(withLine({ outcome: 'toxicity', toxicAgents: ['docetaxel'] })), [])
   t.strictSame(issues(withLine({ outcome: 'progression', toxicAgents: ['docetaxel'] })), [{
     path: 'history.metastaticLines.0.toxicAgents', code: 'custom', message: 'is given on a line whose outcome is "progression"; toxicAgents belongs only to a line stopped for toxicity'
@@ -364,11 +358,11 @@ t.test('consistency: toxicAgents only on a line stopped for toxicity, and only a
 })
 
 t.test('consistency: "brain" in metastaticSites but brain.present false', async (t) => {
-  const body = (present: boolean) => ({ ...minimalCase(), disease: { presentation: 'de_novo_metastatic' as const, metastaticSites: ['bone' as const, 'brain' as const], brain: { present } } })
+  const body = (present: boolean) => caseOf({ disease: { metastaticSites: ['bone', 'brain'], brain: { present } } })
   t.strictSame(issues(body(false)), [{ path: 'disease.brain.present', code: 'custom', message: 'is false while metastaticSites lists "brain"; the two must agree' }])
   t.strictSame(issues(body(true)), [])
-  t.strictSame(issues({ ...minimalCase(), disease: { presentation: 'de_novo_metastatic', metastaticSites: ['brain'] } }), [], 'brain object absent')
-  t.strictSame(issues({ ...minimalCase(), disease: { presentation: 'de_novo_metastatic', metastaticSites: ['leptomeningeal'], brain: { present: false } } }), [], 'leptomeningeal in sites')
+  t.strictSame(issues(caseOf({ disease: { metastaticSites: ['brain'] } })), [], 'brain object absent')
+  t.strictSame(issues(caseOf({ disease: { metastaticSites: ['leptomeningeal'], brain: { present: false } } })), [], 'leptomeningeal in sites')
 })
 
 t.test('consistency checks run beside range errors, not after a type error', async (t) => {
