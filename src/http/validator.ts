@@ -71,8 +71,14 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** `data` parsed by `schema` with the clinical messages: the parsed value, or its field errors. */
+export function parseClinically<T extends z.ZodType> (schema: T, data: unknown): { ok: true, value: z.output<T> } | { ok: false, errors: FieldError[] } {
+  const result = schema.safeParse(data, { error: clinicalMessage })
+  return result.success ? { ok: true, value: result.data } : { ok: false, errors: fieldErrors(result.error.issues) }
+}
+
 /** Fastify validator compiler for zod schemas, with the clinical messages above. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
-  const result = schema.safeParse(data, { error: clinicalMessage })
-  return result.success ? { value: result.data } : { error: new RequestValidationError(fieldErrors(result.error.issues)) }
+  const result = parseClinically(schema, data)
+  return result.ok ? { value: result.value } : { error: new RequestValidationError(result.errors) }
 }

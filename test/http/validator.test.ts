@@ -4,6 +4,7 @@ import { Case } from '../../src/schemas/case.js'
 import {
   clinicalMessage, fieldErrors, jsonPointer, RequestValidationError, zodValidatorCompiler, type FieldError
 } from '../../src/http/validator.js'
+import { caseOf } from '../fixtures/factories.js'
 
 const UNKNOWN_KEY = 'is not a field of this object (unknown keys are rejected so that a misspelt clinical fact is never silently ignored)'
 
@@ -14,12 +15,7 @@ const messages = (schema: z.ZodType, data: unknown): Array<[string, string]> => 
 }
 const message = (schema: z.ZodType, data: unknown): string | undefined => messages(schema, data)[0]?.[1]
 
-const validCase = () => ({
-  context: { evaluationDate: '2026-03-01' },
-  patient: { ageYears: 60, sex: 'female', ecog: 1 },
-  tumor: { her2Ihc: '3+', erPercent: 0 },
-  disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'] }
-})
+const validCase = () => caseOf({ context: { evaluationDate: '2026-03-01' } })
 
 /** Runs the compiled validator as fastify would for a request body. */
 const validate = (schema: z.ZodType, data: unknown) => {
