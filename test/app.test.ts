@@ -1,5 +1,8 @@
 import t from 'tap'
-import { requestIdFrom } from '../src/app.js'
+import { buildApp, requestIdFrom } from '../src/app.js'
+import { parseConfig } from '../src/config.js'
+import { parseCase } from '../src/engine/parse-case.js'
+import { problem } from '../src/errors.js'
 import { buildTestApp, captureLogs } from './fixtures/build-app.js'
 import { loadExamples } from './fixtures/expectations.js'
 import { provenanceRulesets } from '../src/engine/load-rules.js'
@@ -18,6 +21,7 @@ t.test('an invalid case is a 400 problem naming every field by JSON pointer', as
   t.match(body, { type: /validation$/, title: 'Bad Request', status: 400, instance: '/v1/recommendations' })
   t.strictSame(body.errors.map((error: { path: string }) => error.path).sort(), ['/patient/ecog', '/patient/ecogg'])
   t.match(body.errors.find((error: { path: string }) => error.path === '/patient/ecog'), { message: 'must be at most 4' })
+  t.strictSame(parseCase({ ...validCase, patient }), { ok: false, errors: body.errors }, 'parseCase gives the same errors outside HTTP (CLI, FHIR)')
 })
 
 t.test('a missing required field says it is required', async (t) => {
@@ -136,14 +140,11 @@ t.test('logs carry ids, route, status, timings and codes, never the case', async
 })
 
 t.test('the default logger is built from the configured level', async (t) => {
-  const { buildApp } = await import('../src/app.js')
-  const { parseConfig } = await import('../src/config.js')
   const app = await buildApp(parseConfig({ LOG_LEVEL: 'silent' }), { knowledgeBase })
   t.teardown(async () => { await app.close() })
   t.equal(app.log.level, 'silent')
 })
 
 t.test('a problem for a status Node has no name for is titled Error', async (t) => {
-  const { problem } = await import('../src/errors.js')
   t.match(problem(499, 'client closed'), { type: 'about:blank', title: 'Error', status: 499, detail: 'client closed' })
 })

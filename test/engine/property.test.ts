@@ -5,7 +5,7 @@ import type { Case } from '../../src/schemas/case.js'
 import { OPTION_IDS } from '../../src/schemas/common.js'
 import { RecommendationResponse, type Recommendation } from '../../src/schemas/recommendation.js'
 import type { Evaluation } from '../../src/engine/recommender.js'
-import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS, SYSTEMIC_OPTIONS } from '../../src/engine/options.js'
+import { BONE_MODIFYING_OPTIONS, BRAIN_DIRECTED_OPTIONS, HER2_OPTIONS, isOffered, SYSTEMIC_OPTIONS } from '../../src/engine/options.js'
 import { evaluateRaw, knowledgeBase } from '../fixtures/engine.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 
@@ -22,8 +22,8 @@ const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 10_000)
 
 type Item = Recommendation
 type Option = NonNullable<Item['options']>[number]
+/** The option's effective strength, for messages and C/R checks (whether it is offered: isOffered). */
 const effective = (item: Item, option: Option): string => option.strength ?? item.strength
-const offered = (item: Item, option: Option): boolean => effective(item, option) !== 'avoid'
 const describe = (item: Item, option?: Option): string =>
   `${item.code} (${item.rule.id}${item.targets === undefined ? '' : ` → ${item.targets.join(',')}`})${option === undefined ? '' : ` ${option.id} [${effective(item, option)}]`}`
 
@@ -105,14 +105,14 @@ const PROPERTIES: Record<string, Check> = {
   'no HER2 option out of scope or when HER2 is not positive': (_, { body }) => {
     if (body.scope.inScope && body.assessment.her2Status === 'positive') return []
     return body.recommendations.flatMap((item) => (item.options ?? [])
-      .filter((option) => HER2_OPTIONS.has(option.id) && offered(item, option))
+      .filter((option) => HER2_OPTIONS.has(option.id) && isOffered(item, option))
       .map((option) => `${describe(item, option)} offered (inScope ${String(body.scope.inScope)}, HER2 ${body.assessment.her2Status})`))
   },
 
   'pregnancy: no HER2 option, no bone-modifying agent': (c, { body }) => {
     if (c.patient.pregnant !== true) return []
     return body.recommendations.flatMap((item) => (item.options ?? [])
-      .filter((option) => (HER2_OPTIONS.has(option.id) || BONE_MODIFYING_OPTIONS.has(option.id)) && offered(item, option))
+      .filter((option) => (HER2_OPTIONS.has(option.id) || BONE_MODIFYING_OPTIONS.has(option.id)) && isOffered(item, option))
       .map((option) => `${describe(item, option)} offered in pregnancy`))
   },
 
@@ -123,14 +123,14 @@ const PROPERTIES: Record<string, Check> = {
     for (const item of body.recommendations) {
       if (!CONTRAINDICATION.test(item.code)) continue
       for (const option of item.options ?? []) {
-        if (!offered(item, option)) avoided.set(option.id, [...(avoided.get(option.id) ?? []), item])
+        if (!isOffered(item, option)) avoided.set(option.id, [...(avoided.get(option.id) ?? []), item])
       }
     }
     // A contraindication without targets applies to every target; with targets, to those only.
     const overlaps = (a: Item, b: Item): boolean =>
       a.targets === undefined || b.targets === undefined || a.targets.some((target) => b.targets?.includes(target) === true)
     return body.recommendations.flatMap((item) => (item.options ?? [])
-      .filter((option) => offered(item, option))
+      .filter((option) => isOffered(item, option))
       .flatMap((option) => (avoided.get(option.id) ?? [])
         .filter((ci) => ci !== item && overlaps(ci, item) && !exempt(ci, item))
         .map((ci) => `${describe(item, option)} offered although ${describe(ci)} marks it avoid`)))
@@ -139,14 +139,14 @@ const PROPERTIES: Record<string, Check> = {
   'systemic coverage: an in-scope HER2-positive line decision offers a systemic option or says why not': (_, { body }) => {
     const decision = body.assessment.treatmentDecision
     if (!body.scope.inScope || body.assessment.her2Status !== 'positive' || decision === 'continue_line') return []
-    const offersSystemic = body.recommendations.some((item) => (item.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && offered(item, option)))
+    const offersSystemic = body.recommendations.some((item) => (item.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && isOffered(item, option)))
     const saysWhyNot = body.recommendations.some((item) => WHY_NO_SYSTEMIC.includes(item.code))
     return offersSystemic || saysWhyNot ? [] : [`${decision}: no systemic option offered and none of ${WHY_NO_SYSTEMIC.join(', ')}`]
   },
 
   'pregnancy: staging names the pregnancy-appropriate modalities; every RT option carries the fetal-dose caveat and is never R': (c, { body }) => {
     if (c.patient.pregnant !== true) return []
-    return body.recommendations.flatMap((item) => (item.options ?? []).filter((option) => offered(item, option)).flatMap((option) => {
+    return body.recommendations.flatMap((item) => (item.options ?? []).filter((option) => isOffered(item, option)).flatMap((option) => {
       const text = `${option.label} ${option.detail ?? ''} ${item.detail}`
       if (STAGING_OPTIONS.has(option.id)) {
         return /non-contrast MRI/i.test(text) && /ultrasound/i.test(text) && /chest X-ray/i.test(text)
@@ -197,7 +197,7 @@ const PROPERTIES: Record<string, Check> = {
   'at a previously irradiated spine level the RT option is re-irradiation, never a first course': (c, { body }) => {
     const irradiated: ReadonlySet<string> = new Set((c.disease.spineLesions ?? []).filter((lesion) => lesion.priorRt !== undefined).map((lesion) => lesion.level))
     return body.recommendations.flatMap((item) => (item.options ?? [])
-      .filter((option) => (option.id === 'ebrt' || option.id === 'sbrt_spine') && offered(item, option) && (item.targets ?? []).some((target) => irradiated.has(target)))
+      .filter((option) => (option.id === 'ebrt' || option.id === 'sbrt_spine') && isOffered(item, option) && (item.targets ?? []).some((target) => irradiated.has(target)))
       .map((option) => `${describe(item, option)} offered at a previously irradiated level`))
   },
 
@@ -208,14 +208,14 @@ const PROPERTIES: Record<string, Check> = {
   'no pass-3 item is R while every option it offers is C (red-team L6)': (_, { body }) => body.recommendations.flatMap((item) => {
     const rule = knowledgeBase.rulesByName.get(item.rule.id)?.definition
     if (rule?.pass !== 3 || rule.event.params.strengthNotCappedByOptions === true || item.strength !== 'recommended') return []
-    const offers = (item.options ?? []).filter((option) => offered(item, option))
+    const offers = (item.options ?? []).filter((option) => isOffered(item, option))
     return offers.length > 0 && offers.every((option) => effective(item, option) === 'consider') ? [`${describe(item)} is R with only C options`] : []
   }),
 
   'HER2 equivocal or unknown: no clinical trial offered (HER2-status filter, r6)': (_, { body }) => {
     if (body.assessment.her2Status !== 'equivocal' && body.assessment.her2Status !== 'unknown') return []
     return body.recommendations.flatMap((item) => (item.options ?? [])
-      .filter((option) => option.id === 'clinical_trial' && offered(item, option))
+      .filter((option) => option.id === 'clinical_trial' && isOffered(item, option))
       .map((option) => `${describe(item, option)} offered while HER2 is ${body.assessment.her2Status}`))
   },
 
@@ -354,7 +354,7 @@ t.test('every check detects a planted fault', async (t) => {
     'recommendations ordered by strength, domain, code, target': plant((body) => { body.recommendations.push({ ...item, strength: 'urgent' }) }),
     'systemic coverage: an in-scope HER2-positive line decision offers a systemic option or says why not': plant((body) => {
       body.recommendations = body.recommendations.filter((entry) => !WHY_NO_SYSTEMIC.includes(entry.code) &&
-        !(entry.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && offered(entry, option)))
+        !(entry.options ?? []).some((option) => SYSTEMIC_OPTIONS.has(option.id) && isOffered(entry, option)))
     }),
     'pregnancy: staging names the pregnancy-appropriate modalities; every RT option carries the fetal-dose caveat and is never R': plant((body) => { body.recommendations.push(withOption('ebrt', undefined, ['T9'])) }),
     'no neurological record, no MSCC emergency (LOC-01 needs neuro)': plant((body) => { body.recommendations.push({ ...item, code: 'LOC-01' }) }),

@@ -42,14 +42,22 @@ t.test('schemas that refer to each other, and a described reference (allOf), are
   t.equal(writer({ first: { v: 1, x: 0 }, second: { v: 2, y: 0 } }), '{"first":{"v":1},"second":{"v":2}}')
 })
 
-t.test('frozen values are written once and their JSON reused', async (t) => {
+t.test('frozen values are written once and their JSON reused; mutable ones are written afresh', async (t) => {
   const schema = z.object({ items: z.array(z.object({ id: z.string() })) })
   const writer = compileSchemaWriter(jsonSchemaOf(schema))
-  const shared = Object.freeze([Object.freeze({ id: 'a' })])
+  // Each entry counts how often the writer reads its id: a reused JSON reads nothing.
+  let reads = 0
+  const counted = (id: string): { readonly id: string } => ({ get id () { reads++; return id } })
+  const shared = Object.freeze([Object.freeze(counted('a'))])
   t.equal(writer({ items: shared }), '{"items":[{"id":"a"}]}')
-  t.equal(writer({ items: shared }), '{"items":[{"id":"a"}]}', 'from the cache')
-  const mutable = [{ id: 'b' }]
+  t.equal(reads, 1, 'written once')
+  t.equal(writer({ items: shared }), '{"items":[{"id":"a"}]}')
+  t.equal(writer({ items: [shared[0]] }), '{"items":[{"id":"a"}]}', 'a frozen entry in a new array')
+  t.equal(reads, 1, 'then reused, also inside another array')
+  const mutable = [counted('b')]
   t.equal(writer({ items: mutable }), '{"items":[{"id":"b"}]}')
-  mutable[0] = { id: 'c' }
-  t.equal(writer({ items: mutable }), '{"items":[{"id":"c"}]}', 'mutable values are written afresh')
+  t.equal(writer({ items: mutable }), '{"items":[{"id":"b"}]}')
+  t.equal(reads, 3, 'a mutable value is read at each write')
+  mutable[0] = counted('c')
+  t.equal(writer({ items: mutable }), '{"items":[{"id":"c"}]}', 'so a change shows')
 })

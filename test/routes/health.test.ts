@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../fixtures/build-app.js'
 import { knowledgeBase } from '../fixtures/engine.js'
+import { loadExamples } from '../fixtures/expectations.js'
 import type { PreparedKnowledgeBase } from '../../src/engine/knowledge-base.js'
 
 t.test('live is 200 while the process runs', async (t) => {
@@ -42,7 +43,6 @@ t.test('every knowledge endpoint is 503 until the rules are loaded, then 200', a
 
 t.test('a recommendation request while not ready is a 503', async (t) => {
   const app = await buildTestApp(t, { knowledgeBase: new Promise<PreparedKnowledgeBase>(() => {}) })
-  const { loadExamples } = await import('../fixtures/expectations.js')
   const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: loadExamples()[0]?.case as object })
   t.equal(response.statusCode, 503)
 })
