@@ -41,7 +41,6 @@ interface Row {
 }
 
 const offersAny = (offered: ReadonlySet<OptionId>, ids: ReadonlySet<OptionId>): boolean => [...ids].some((id) => offered.has(id))
-const list = (value: unknown): readonly string[] => value as readonly string[]
 const spineLesions = ({ input }: GapContext): readonly SpineLesion[] => input.disease.spineLesions ?? []
 const earlyEntries = ({ input }: GapContext): readonly EarlyEntry[] => input.history?.earlyStageTherapy ?? []
 
@@ -50,12 +49,12 @@ const her2AntibodyAdcOffered: Test = ({ offered }) => offersAny(offered, HER2_AN
 /** CI-03's own condition: an antibody/ADC on the last metastatic line, or (no line) in early-stage therapy with an early relapse. */
 const lvefKnownOnAntibodyAdc: Test = ({ facts }) => facts.lvefPercent !== null &&
   (facts.lastLineHasHer2AntibodyAdc === true || (facts.metastaticLineCount === 0 && facts.earlyRelapse === true && facts.earlyStageHer2AntibodyAdc === true))
-const tdxdOfferedOrGiven: Test = ({ offered, facts }) => offersAny(offered, TDXD_OPTIONS) || list(facts.currentAgents).includes('t_dxd')
+const tdxdOfferedOrGiven: Test = ({ offered, facts }) => offersAny(offered, TDXD_OPTIONS) || facts.currentAgents.includes('t_dxd')
 const renalDosingNeeded: Test = ({ offered, firedCodes }) =>
   firedCodes.has('BMA-01') || offersAny(offered, CAPECITABINE_OPTIONS) || firedCodes.has('SUP-01')
-const boneHealthConsidered: Test = ({ facts }) => (facts.inScope === true && list(facts.metastaticSites).includes('bone')) || facts.onBma === true
+const boneHealthConsidered: Test = ({ facts }) => (facts.inScope === true && facts.metastaticSites.includes('bone')) || facts.onBma === true
 const firstBmaStart: Test = ({ facts, firedCodes }) => firedCodes.has('BMA-01') && facts.onBma !== true
-const mayBePregnant: Test = ({ facts }) => facts.sex === 'female' && (facts.ageYears as number) < 55 && facts.menopausalStatus !== 'postmenopausal'
+const mayBePregnant: Test = ({ facts }) => facts.sex === 'female' && facts.ageYears < 55 && facts.menopausalStatus !== 'postmenopausal'
 const pregnant: Test = ({ facts }) => facts.pregnant === true
 const mildHypercalcaemia: Test = ({ facts }) => facts.hypercalcaemiaSeverity === 'mild'
 const brainProgressingAfterTreatment: Test = ({ facts }) => facts.brainStatus === 'treated_progressing'
@@ -63,15 +62,15 @@ const her2Ihc2Plus: Test = ({ facts }) => facts.her2Ihc === '2+'
 /** Nothing decides ISH: no ISH result other than not_done, and not both ratio and copy number (the her2Status fact's reading). */
 const noDecidingIsh: Test = ({ input: { tumor } }) => (tumor.her2IshResult === undefined || tumor.her2IshResult === 'not_done') &&
   (tumor.her2IshRatio === undefined || tumor.her2IshCopyNumber === undefined)
-const spineOrBoneDisease: Test = ({ facts }) => (facts.spineLesionCount as number) > 0 || list(facts.metastaticSites).includes('bone')
+const spineOrBoneDisease: Test = ({ facts }) => facts.spineLesionCount > 0 || facts.metastaticSites.includes('bone')
 const lastLineStoppedForToxicity: Test = ({ facts }) => facts.lastLineOutcome === 'toxicity'
 const paraplegiaWithHighGradeCompression: Test = ({ facts }) =>
-  facts.neuroDeficitSign === 'paraplegia' && list(facts.highGradeCompressionLevels).length > 0
+  facts.neuroDeficitSign === 'paraplegia' && facts.highGradeCompressionLevels.length > 0
 /** SYS-02's declines form and SYS-08 read it: first line, ER positive, ECOG ≥ 2 or chemotherapy declined. */
 const endocrineFirstLineCandidate: Test = ({ facts }) => facts.inScope === true && facts.treatmentDecision === 'start_line' &&
-  facts.lineOfTherapy === 1 && facts.erStatus === 'positive' && ((facts.ecog as number) >= 2 || facts.declinesChemotherapy === true)
+  facts.lineOfTherapy === 1 && facts.erStatus === 'positive' && (facts.ecog >= 2 || facts.declinesChemotherapy === true)
 const inScope: Test = ({ facts }) => facts.inScope === true
-const brainMetastasesPresent: Test = ({ facts }) => facts.brainPresent === true || list(facts.metastaticSites).includes('brain')
+const brainMetastasesPresent: Test = ({ facts }) => facts.brainPresent === true || facts.metastaticSites.includes('brain')
 const brainPresent: Test = ({ facts }) => facts.brainPresent === true
 const capecitabineOffered: Test = ({ offered }) => offersAny(offered, CAPECITABINE_OPTIONS)
 const earlyStageAntiHer2: Test = ({ facts }) => facts.earlyStageAntiHer2 === true

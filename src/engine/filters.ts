@@ -1,6 +1,5 @@
-import type { OptionId } from '../schemas/common.js'
+import type { Her2Status, OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
-import type { FactValue } from './fact-specs.js'
 import { paramsOf, passOf, withItem, type Fired } from './fired.js'
 import { HER2_OPTIONS, isOffered } from './options.js'
 
@@ -43,7 +42,7 @@ export const HER2_STATUS_FILTER: SafetyFilter = Object.freeze({
   doesNotFilter: Object.freeze([])
 })
 
-export function her2StatusFilter (her2Status: FactValue): SafetyFilter | undefined {
+export function her2StatusFilter (her2Status: Her2Status): SafetyFilter | undefined {
   return her2Status === 'equivocal' || her2Status === 'unknown' ? HER2_STATUS_FILTER : undefined
 }
 
@@ -58,7 +57,7 @@ export function filterOf (fired: Fired): SafetyFilter {
 }
 
 /** The filters in force: every pass-2 item, then the HER2-status filter when HER2 is unresolved. */
-export function safetyFilters (pass2: readonly Fired[], her2Status: FactValue): SafetyFilter[] {
+export function safetyFilters (pass2: readonly Fired[], her2Status: Her2Status): SafetyFilter[] {
   const her2 = her2StatusFilter(her2Status)
   return [...pass2.map(filterOf), ...(her2 === undefined ? [] : [her2])]
 }
@@ -109,7 +108,7 @@ export function forbiddenBy (forbidden: ForbiddenOptions, option: OptionId, code
  * does not stay forbids nothing either. Returns the pass-2 items that stay.
  * @see spec/clinical-rules.md Part 1, CI-06b row and "Evaluation passes" (b); Revision 6 (b)
  */
-export function decideConditionalFilters (pass2: readonly Fired[], her2Status: FactValue, proposed: readonly Fired[]): Fired[] {
+export function decideConditionalFilters (pass2: readonly Fired[], her2Status: Her2Status, proposed: readonly Fired[]): Fired[] {
   if (!pass2.some((fired) => paramsOf(fired).onlyWhenAvoidedOptionProposed === true)) return [...pass2]
   const filters = safetyFilters(pass2, her2Status)
   return pass2.filter((fired, i) => {

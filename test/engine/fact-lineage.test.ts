@@ -2,6 +2,7 @@ import t from 'tap'
 import { FACT_NAMES, FACTS, factSpec, type FactName } from '../../src/engine/fact-specs.js'
 import { FACT_LINEAGE, lineageOf, resolveInputs, type LineageContext } from '../../src/engine/fact-lineage.js'
 import { Case } from '../../src/schemas/case.js'
+import { caseOf } from '../fixtures/factories.js'
 
 /** RFC 6901: a pointer is a sequence of "/" + reference token, "~" escaped as "~0" or "~1". */
 const POINTER = /^(\/([^/~]|~[01])*)*$/
@@ -123,14 +124,7 @@ const RICH: Case = Case.parse({
   preferences: { declinesChemotherapy: false, goalsOfCare: 'disease_control', asksAboutPrimarySurgery: true }
 })
 
-const MINIMAL: Case = Case.parse({
-  patient: { ageYears: 60, sex: 'female', ecog: 1 },
-  tumor: { her2Ihc: '3+', erPercent: 0 },
-  disease: { presentation: 'de_novo_metastatic', metastaticSites: ['bone'] }
-})
-
-const withDisease = (disease: Partial<Case['disease']>, history?: Case['history']): Case =>
-  ({ ...MINIMAL, disease: { ...MINIMAL.disease, ...disease }, ...(history === undefined ? {} : { history }) })
+const MINIMAL: Case = caseOf()
 
 /** The contexts a fact is evaluated in for a case: one per lesion of its scope. */
 function contextsOf (fact: FactName, input: Case): LineageContext[] {
@@ -200,10 +194,10 @@ t.test('in a case with every field, every resolved input exists', async (t) => {
 })
 
 t.test('in a sparse case, only plain pointers may name absent fields; array entries always exist', async (t) => {
-  const sparse = withDisease(
-    { spineLesions: [{ level: 'L2' }], nonSpineBoneLesions: [{ site: 'pelvis' }] },
-    { metastaticLines: [{ lineNumber: 1, agents: ['trastuzumab'], outcome: 'ongoing' }] }
-  )
+  const sparse = caseOf({
+    disease: { spineLesions: [{ level: 'L2' }], nonSpineBoneLesions: [{ site: 'pelvis' }] },
+    history: { metastaticLines: [{ lineNumber: 1, agents: ['trastuzumab'], outcome: 'ongoing' }] }
+  })
   for (const fact of FACT_NAMES) {
     for (const context of contextsOf(fact, sparse)) {
       for (const template of FACT_LINEAGE[fact].inputs) {
@@ -245,9 +239,9 @@ t.test('resolveInputs: placeholders', async (t) => {
   t.strictSame(resolveInputs(['/disease/spineLesions/{spine}/bilsky'], { input: RICH, spineLesionIndex: -1 }), [], 'negative index')
   t.strictSame(resolveInputs(['/disease/nonSpineBoneLesions/{bone}/site'], { input: MINIMAL, boneLesionIndex: 0 }), [], 'absent array')
   t.strictSame(resolveInputs(['/history/metastaticLines/{lastLine}/outcome'], { input: MINIMAL }), [], 'no history')
-  t.strictSame(resolveInputs(['/history/metastaticLines/{lastLine}/outcome'], { input: withDisease({}, { metastaticLines: [] }) }), [], 'no metastatic line')
+  t.strictSame(resolveInputs(['/history/metastaticLines/{lastLine}/outcome'], { input: caseOf({ history: { metastaticLines: [] } }) }), [], 'no metastatic line')
   t.strictSame(resolveInputs(['/patient/{spine}'], { input: RICH, spineLesionIndex: 0 }), [], 'a placeholder over a non-array yields nothing')
-  t.strictSame(resolveInputs(['/disease/spineLesions/{lastLine}/level'], { input: withDisease({ spineLesions: [{ level: 'T4' }] }) }), [],
+  t.strictSame(resolveInputs(['/disease/spineLesions/{lastLine}/level'], { input: caseOf({ disease: { spineLesions: [{ level: 'T4' }] } }) }), [],
     '{lastLine} is read from the metastatic lines, whatever array it is placed on')
 })
 
@@ -259,7 +253,7 @@ t.test('resolveInputs: * expands to every index present', async (t) => {
     '/history/earlyStageTherapy/1/agents/0'
   ], 'nested *')
   t.strictSame(resolveInputs(['/disease/spineLesions/*/level'], { input: MINIMAL }), [], 'absent array')
-  t.strictSame(resolveInputs(['/disease/spineLesions/*/level'], { input: withDisease({ spineLesions: [] }) }), [], 'empty array')
+  t.strictSame(resolveInputs(['/disease/spineLesions/*/level'], { input: caseOf({ disease: { spineLesions: [] } }) }), [], 'empty array')
   t.strictSame(resolveInputs(['/patient/*'], context), [], 'an object is not an array')
   t.strictSame(resolveInputs(['/history/metastaticLines/*/agents'], { input: MINIMAL }), [], 'absent parent')
 })

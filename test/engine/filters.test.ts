@@ -5,7 +5,7 @@ import {
 } from '../../src/engine/filters.js'
 import type { Fired } from '../../src/engine/fired.js'
 import { HER2_OPTIONS } from '../../src/engine/options.js'
-import type { OptionId, Strength } from '../../src/schemas/common.js'
+import type { Her2Status, OptionId, Strength } from '../../src/schemas/common.js'
 import { item, option, type Option } from '../fixtures/factories.js'
 import { rule, testKnowledgeBase } from '../fixtures/pipeline-kb.js'
 
@@ -66,7 +66,7 @@ t.test('step 3b: a conditional filter stays only when a proposed option of its o
   const ci01 = fired('p2', 'CI-01', [option('lapatinib_capecitabine')], 'avoid')
   const exempting = fired('p2-exempting', 'BMA-05', [option('lapatinib_capecitabine')], 'avoid')
   const proposing = (opt: Option, code = 'SYS-12'): Fired => fired('p3', code, [opt, option('tdxd')])
-  const kept = (pass2: Fired[], proposed: Fired[], her2 = 'positive'): string[] => decideConditionalFilters(pass2, her2, proposed).map(({ item }) => item.code)
+  const kept = (pass2: Fired[], proposed: Fired[], her2: Her2Status = 'positive'): string[] => decideConditionalFilters(pass2, her2, proposed).map(({ item }) => item.code)
 
   t.strictSame(kept([ci06b, ci01], [proposing(option('neratinib_capecitabine'))]), ['CI-06b', 'CI-01'], 'neratinib: no other filter forbids it')
   t.strictSame(kept([ci06b, ci01], [proposing(option('lapatinib_capecitabine'))]), ['CI-01'], 'lapatinib: CI-01 removes it anyway')
