@@ -1,67 +1,11 @@
 import type { FastifySchemaCompiler } from 'fastify'
 import type { z } from 'zod'
+import { parseClinically, type FieldError } from '../schemas/field-errors.js'
 
 /**
- * Request validation with zod, with messages written for clinician-integrators rather than for
- * TypeScript developers ("must be a whole number from 0 to 4", "is required"). Each issue keeps its
- * path so that the 400 response names the exact JSON pointer.
+ * Request validation with zod, with the clinician-worded messages of src/schemas/field-errors.ts.
+ * Each issue keeps its path so that the 400 response names the exact JSON pointer.
  */
-
-export interface FieldError { path: string, message: string }
-
-const describeValue = (values: readonly unknown[]): string => values.map((value) => JSON.stringify(value)).join(', ')
-
-const limit = (origin: string | undefined, bound: number | bigint, inclusive: boolean | undefined, side: 'min' | 'max'): string => {
-  if (origin === 'array' || origin === 'set') return `must have ${side === 'min' ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}`
-  if (origin === 'string') return `must be ${side === 'min' ? 'at least' : 'at most'} ${bound} character${bound === 1 ? '' : 's'} long`
-  if (inclusive === false) return `must be ${side === 'min' ? 'greater' : 'less'} than ${bound}`
-  return `must be ${side === 'min' ? 'at least' : 'at most'} ${bound}`
-}
-
-/** Words for one zod issue; a message a schema sets explicitly (custom checks) is kept. */
-export function clinicalMessage (issue: z.core.$ZodRawIssue): string | undefined {
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.input === undefined) return 'is required'
-      if (issue.expected === 'int') return 'must be a whole number'
-      if (issue.expected === 'object') return 'must be a JSON object'
-      if (issue.expected === 'array') return 'must be a JSON array'
-      return `must be a ${issue.expected === 'number' ? 'number' : issue.expected}, not ${issue.input === null ? 'null' : typeof issue.input}`
-    case 'invalid_value':
-      // zod 4 reports a missing enum or literal field as invalid_value (not invalid_type).
-      if (issue.input === undefined) return 'is required'
-      return `must be one of: ${describeValue(issue.values)}`
-    case 'too_small':
-      return limit(issue.origin, issue.minimum as number, issue.inclusive, 'min')
-    case 'too_big':
-      return limit(issue.origin, issue.maximum as number, issue.inclusive, 'max')
-    case 'invalid_union':
-      if (issue.input === undefined) return 'is required'
-      return 'is not one of the allowed values or shapes'
-    case 'unrecognized_keys':
-      return 'is not a field of this object'
-    default:
-      return undefined
-  }
-}
-
-/** RFC 6901 JSON pointer for a zod path; the whole body is the empty pointer "". */
-export function jsonPointer (path: readonly PropertyKey[]): string {
-  return path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
-}
-
-/** zod issues → one field error per JSON pointer; an unknown key is reported at its own pointer. */
-export function fieldErrors (issues: readonly z.core.$ZodIssue[]): FieldError[] {
-  return issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: jsonPointer([...issue.path, key]),
-        message: 'is not a field of this object (unknown keys are rejected so that a misspelt clinical fact is never silently ignored)'
-      }))
-    }
-    return [{ path: jsonPointer(issue.path), message: issue.message }]
-  })
-}
 
 export class RequestValidationError extends Error {
   override name = 'RequestValidationError'
@@ -71,13 +15,7 @@ export class RequestValidationError extends Error {
   }
 }
 
-/** `data` parsed by `schema` with the clinical messages: the parsed value, or its field errors. */
-export function parseClinically<T extends z.ZodType> (schema: T, data: unknown): { ok: true, value: z.output<T> } | { ok: false, errors: FieldError[] } {
-  const result = schema.safeParse(data, { error: clinicalMessage })
-  return result.success ? { ok: true, value: result.data } : { ok: false, errors: fieldErrors(result.error.issues) }
-}
-
-/** Fastify validator compiler for zod schemas, with the clinical messages above. */
+/** Fastify validator compiler for zod schemas, with the clinical messages. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
   const result = parseClinically(schema, data)
   return result.ok ? { value: result.value } : { error: new RequestValidationError(result.errors) }
