@@ -4,7 +4,7 @@ import { Recommender } from '../src/engine/recommender.js'
 import { prepareKnowledgeBase } from '../src/engine/knowledge-base.js'
 import type { RuleRunnerName } from '../src/engine/rule-runners.js'
 import { loadKnowledgeBase } from '../src/engine/load-rules.js'
-import { Case } from '../src/schemas/case.js'
+import { parseCase } from '../src/engine/parse-case.js'
 import { ExplainParameter } from '../src/schemas/recommendation.js'
 import { SERVICE_INFO, ENGINE_VERSION } from '../src/service-info.js'
 
@@ -22,9 +22,10 @@ if (file === undefined) {
 }
 const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
 const input = 'case' in raw && 'expect' in raw ? raw.case : raw
-const parsed = Case.safeParse(input)
-if (!parsed.success) {
-  for (const issue of parsed.error.issues) process.stderr.write(`/${issue.path.join('/')}: ${issue.message}\n`)
+// The same clinician-worded errors, at the same JSON pointers, as the API's 400.
+const parsed = parseCase(input)
+if (!parsed.ok) {
+  for (const error of parsed.errors) process.stderr.write(`${error.path}: ${error.message}\n`)
   process.exit(2)
 }
 const explainArg = args.find((arg) => arg.startsWith('--explain='))
@@ -35,6 +36,6 @@ if (explain?.success === false) {
 }
 const evaluator: RuleRunnerName = args.includes('--reference') ? 'reference' : 'compiled'
 const kb = prepareKnowledgeBase(loadKnowledgeBase(fileURLToPath(new URL('../rules/', import.meta.url))))
-const { body, violations } = await new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator }).evaluate(parsed.data, explain === undefined ? {} : { explain: explain.data })
+const { body, violations } = await new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator }).evaluate(parsed.case, explain === undefined ? {} : { explain: explain.data })
 process.stdout.write(`${JSON.stringify({ requestId: 'cli', ...body }, null, 2)}\n`)
 if (violations.length > 0) process.stderr.write(`safety invariant repairs:\n${violations.join('\n')}\n`)
