@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
 import t from 'tap'
+import { onWorkers as runOnWorkers } from '../fixtures/worker-pool.js'
 import type { Case } from '../../src/schemas/case.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 import {
@@ -25,35 +25,9 @@ const NUM_RUNS = Number(process.env.DIFFERENTIAL_RUNS ?? 10_000)
 const WORKERS = Number(process.env.DIFFERENTIAL_WORKERS ?? Math.min(2, availableParallelism()))
 const CHUNK = 250
 
-/** Runs every chunk on a pool of workers; rejects when a worker cannot start or fails. */
-async function onWorkers (chunks: DifferentialChunk[], size: number): Promise<DifferentialResult[]> {
-  const url = new URL('../fixtures/differential-worker.ts', import.meta.url)
-  // The TypeScript loader must reach the worker; tap's process-info hook must not.
-  const execArgv = process.execArgv.filter((arg) => !arg.includes('@tapjs/processinfo'))
-  const queue = [...chunks]
-  const results: DifferentialResult[] = []
-  const workers = Array.from({ length: size }, () => new Worker(url, { execArgv }))
-  try {
-    await Promise.all(workers.map(async (worker) => await new Promise<void>((resolve, reject) => {
-      const next = (): void => {
-        const chunk = queue.shift()
-        if (chunk === undefined) resolve()
-        else worker.postMessage(chunk)
-      }
-      worker.on('message', (result: DifferentialResult & { error?: string }) => {
-        if (result.error !== undefined) reject(new Error(result.error))
-        results.push(result)
-        next()
-      })
-      worker.on('error', reject)
-      worker.on('exit', (code) => reject(new Error(`worker exited with code ${code}`)))
-      next()
-    })))
-  } finally {
-    await Promise.all(workers.map(async (worker) => await worker.terminate()))
-  }
-  return results
-}
+/** Every chunk on a pool of workers (test/fixtures/worker-pool.ts). */
+const onWorkers = async (chunks: DifferentialChunk[], size: number): Promise<DifferentialResult[]> =>
+  await runOnWorkers<DifferentialChunk, DifferentialResult>(new URL('../fixtures/differential-worker.ts', import.meta.url), chunks, size)
 
 /** Replays run `index` of the seeded sequence and shrinks it to a minimal disagreement. */
 async function shrink (index: number): Promise<{ counterexample: Case | undefined, difference: string | undefined }> {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
 import t from 'tap'
+import { onWorkers as runOnWorkers } from '../fixtures/worker-pool.js'
 import { explainChunk, explanationProblems, type ExplainChunk, type ExplainChunkResult } from '../fixtures/explain-differential-worker.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 
@@ -19,35 +19,9 @@ const NUM_RUNS = Number(process.env.EXPLAIN_DIFFERENTIAL_RUNS ?? 300)
 const WORKERS = Number(process.env.EXPLAIN_DIFFERENTIAL_WORKERS ?? Math.min(2, availableParallelism()))
 const CHUNK = 25
 
-/** Every chunk on a pool of workers; rejects when a worker cannot start or fails. */
-async function onWorkers (chunks: ExplainChunk[], size: number): Promise<ExplainChunkResult[]> {
-  const url = new URL('../fixtures/explain-differential-worker.ts', import.meta.url)
-  // The TypeScript loader must reach the worker; tap's process-info hook must not.
-  const execArgv = process.execArgv.filter((arg) => !arg.includes('@tapjs/processinfo'))
-  const queue = [...chunks]
-  const results: ExplainChunkResult[] = []
-  const workers = Array.from({ length: size }, () => new Worker(url, { execArgv }))
-  try {
-    await Promise.all(workers.map(async (worker) => await new Promise<void>((resolve, reject) => {
-      const next = (): void => {
-        const chunk = queue.shift()
-        if (chunk === undefined) resolve()
-        else worker.postMessage(chunk)
-      }
-      worker.on('message', (result: ExplainChunkResult & { error?: string }) => {
-        if (result.error !== undefined) reject(new Error(result.error))
-        results.push(result)
-        next()
-      })
-      worker.on('error', reject)
-      worker.on('exit', (code) => reject(new Error(`worker exited with code ${code}`)))
-      next()
-    })))
-  } finally {
-    await Promise.all(workers.map(async (worker) => await worker.terminate()))
-  }
-  return results
-}
+/** Every chunk on a pool of workers (test/fixtures/worker-pool.ts). */
+const onWorkers = async (chunks: ExplainChunk[], size: number): Promise<ExplainChunkResult[]> =>
+  await runOnWorkers<ExplainChunk, ExplainChunkResult>(new URL('../fixtures/explain-differential-worker.ts', import.meta.url), chunks, size)
 
 t.test(`compiled and reference explanations agree on ${NUM_RUNS} generated cases × every option (seed ${SEED})`, async (t) => {
   const started = Date.now()
