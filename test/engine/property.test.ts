@@ -228,6 +228,40 @@ const PROPERTIES: Record<string, Check> = {
     .filter((item) => (DOMAIN_OF_CODE[item.code] ?? DOMAIN_OF_PREFIX[item.code.split('-')[0] as string]) !== item.domain)
     .map((item) => `${describe(item)} has domain ${item.domain}`),
 
+  'a toxicity stop while controlled gets SYS-14, or the filter that says why not (r7)': (_, { body }) => {
+    if (!body.scope.inScope || body.assessment.her2Status !== 'positive' || body.assessment.treatmentDecision !== 'toxicity_switch') return []
+    return body.recommendations.some((item) => item.code === 'SYS-14' || ['CI-01', 'CI-03', 'CI-05'].includes(item.code)) ? [] : ['toxicity_switch without SYS-14 or CI-01/CI-03/CI-05']
+  },
+
+  'palliative care is R whenever intensive therapy is not appropriate (FU-07, r7)': (c, { body }) => {
+    const ecog = c.patient.ecogBeforeDeficit ?? c.patient.ecog
+    if (ecog <= 2 && !comfortCare(c)) return []
+    return body.recommendations.filter((item) => item.code === 'FU-07').flatMap((item) => (item.options ?? [])
+      .filter((option) => option.id === 'palliative_care' && effective(item, option) !== 'recommended')
+      .map((option) => `${describe(item, option)} with ECOG ${ecog}${comfortCare(c) ? ', comfort-focused care' : ''}`))
+  },
+
+  'vertebral augmentation only at a level graded Bilsky 0, 1a or 1b (LOC-04, LOC-08, r7)': (c, { body }) => {
+    const lowGrade: ReadonlySet<string> = new Set((c.disease.spineLesions ?? []).filter((lesion) => lesion.bilsky !== undefined && ['0', '1a', '1b'].includes(lesion.bilsky)).map((lesion) => lesion.level))
+    return body.recommendations.flatMap((item) => (item.options ?? [])
+      .filter((option) => option.id === 'vertebral_augmentation' && isOffered(item, option) && (item.targets ?? []).some((target) => !lowGrade.has(target)))
+      .map((option) => `${describe(item, option)} at a level not graded Bilsky 0–1b`))
+  },
+
+  'CI-05 names the trimester when the gestational age is recorded (r7)': (c, { body }) => {
+    const weeks = c.patient.gestationalWeeks
+    if (weeks === undefined) return []
+    const trimester = weeks < 14 ? 'first trimester' : weeks < 28 ? 'second trimester' : 'third trimester'
+    return body.recommendations.filter((item) => item.code === 'CI-05' && !item.title.includes(trimester)).map((item) => `${describe(item)} at ${weeks} weeks does not name the ${trimester}`)
+  },
+
+  'while SUP-01 treats hypercalcaemia, BMA-01 and BMA-04 offer no antiresorptive above consider (red-team H1)': (_, { body }) => {
+    if (!body.recommendations.some((item) => item.code === 'SUP-01')) return []
+    return body.recommendations.filter((item) => item.code === 'BMA-01' || item.code === 'BMA-04').flatMap((item) => (item.options ?? [])
+      .filter((option) => BONE_MODIFYING_OPTIONS.has(option.id) && STRONGER_THAN_CONSIDER.has(effective(item, option)))
+      .map((option) => `${describe(item, option)} beside SUP-01`))
+  },
+
   'recommendations ordered by strength, domain, code, target': (_, { body }) => {
     const items = body.recommendations
     const failures: string[] = []
@@ -370,6 +404,37 @@ t.test('every check detects a planted fault', async (t) => {
   }
   // Properties about a context the base case lacks: their own case, evaluated, then a planted fault.
   const contextual: Record<string, [Case, (body: Evaluation['body'], item: Item) => void]> = {
+    'a toxicity stop while controlled gets SYS-14, or the filter that says why not (r7)': [
+      {
+        ...base,
+        patient: { ageYears: 60, sex: 'female', ecog: 1, menopausalStatus: 'postmenopausal' },
+        disease: { ...base.disease, extracranialStatus: 'stable' },
+        history: { metastaticLines: [{ lineNumber: 1, agents: ['docetaxel', 'trastuzumab', 'pertuzumab'], outcome: 'toxicity', toxicAgents: ['docetaxel'] }] }
+      },
+      (body) => { body.recommendations = body.recommendations.filter((entry) => entry.code !== 'SYS-14') }
+    ],
+    'palliative care is R whenever intensive therapy is not appropriate (FU-07, r7)': [
+      { ...base, patient: { ageYears: 60, sex: 'female', ecog: 3, menopausalStatus: 'postmenopausal' } },
+      (body) => {
+        const fu07 = body.recommendations.find((entry) => entry.code === 'FU-07') as Item
+        fu07.options = (fu07.options ?? []).map((option) => (option.id === 'palliative_care' ? { ...option, strength: 'consider' as const } : option))
+      }
+    ],
+    'vertebral augmentation only at a level graded Bilsky 0, 1a or 1b (LOC-04, LOC-08, r7)': [
+      { ...base, disease: { ...base.disease, spineLesions: [{ level: 'T9', painNrs: 6, bilsky: '1c' }] } },
+      (body, first) => { body.recommendations.push({ ...first, targets: ['T9'], options: [{ id: 'vertebral_augmentation', label: 'VA', strength: 'consider' }] }) }
+    ],
+    'CI-05 names the trimester when the gestational age is recorded (r7)': [
+      { ...base, patient: { ...base.patient, gestationalWeeks: 20 } },
+      (body) => {
+        const ci05 = body.recommendations.find((entry) => entry.code === 'CI-05') as Item
+        ci05.title = 'Pregnancy: no HER2-directed therapy'
+      }
+    ],
+    'while SUP-01 treats hypercalcaemia, BMA-01 and BMA-04 offer no antiresorptive above consider (red-team H1)': [
+      { ...base, patient: { ageYears: 60, sex: 'female', ecog: 1, menopausalStatus: 'postmenopausal', correctedCalcium: { value: 12.5, unit: 'mg/dL' } } },
+      (body, first) => { body.recommendations.push({ ...first, code: 'BMA-01', options: [{ id: 'zoledronic_acid', label: 'ZA', strength: 'recommended' }] }) }
+    ],
     'comfort-focused care: no routine restaging, no biopsy or LVEF schedule above consider': [
       { ...base, preferences: { goalsOfCare: 'comfort_focused' } },
       (body, first) => { body.recommendations.push({ ...first, code: 'FU-01' }) }
