@@ -251,11 +251,27 @@ export function resolveInputs (templates: readonly string[], context: LineageCon
   return [...new Set(pointers)]
 }
 
+type Lineage = Readonly<{ label: string, inputs?: string[] }>
+
+/**
+ * Resolved lineages per request: many because items of one evaluation name the same fact (inScope,
+ * the lesion's Bilsky grade, …), and walking the case for each would cost more than evaluating the
+ * rules. Keyed by the request object, so nothing outlives the evaluation that holds it.
+ */
+const resolved = new WeakMap<Case, Map<string, Lineage>>()
+
 /** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
-export function lineageOf (fact: FactName, context: LineageContext): { label: string, inputs?: string[] } {
+export function lineageOf (fact: FactName, context: LineageContext): Lineage {
+  let cache = resolved.get(context.input)
+  if (cache === undefined) resolved.set(context.input, cache = new Map())
+  const key = `${fact}|${context.spineLesionIndex ?? ''}|${context.boneLesionIndex ?? ''}`
+  const known = cache.get(key)
+  if (known !== undefined) return known
   const lineage: FactLineage = FACT_LINEAGE[fact]
   const inputs = resolveInputs(lineage.inputs, context)
-  return inputs.length === 0 ? { label: lineage.label } : { label: lineage.label, inputs }
+  const result: Lineage = Object.freeze(inputs.length === 0 ? { label: lineage.label } : { label: lineage.label, inputs })
+  cache.set(key, result)
+  return result
 }
 
 /** A because-item (or an explanation's `failed`) in clinical words, with the request fields its fact came from. */
