@@ -1,3 +1,4 @@
+import type { Recommendation } from '../schemas/recommendation.js'
 import type { Condition, LeafCondition, OperatorName, TopLevelCondition } from '../schemas/rule-file.js'
 import { FACT_SLOTS, type FactFrame, type FactValue } from './fact-specs.js'
 
@@ -79,7 +80,8 @@ export function compileCondition (condition: Condition | TopLevelCondition): Pre
   return compileLeaf(condition)
 }
 
-export interface BecauseItem { fact: string, operator: string, value?: unknown, actual?: unknown }
+/** A because-item as the rule runners build it; the pipeline adds its `label` and `inputs` (fact-lineage.ts). */
+export type BecauseItem = Omit<Recommendation['because'][number], 'label' | 'inputs'>
 
 /** The shape both evaluators' traces share; json-rules-engine omits `result` on the root node. */
 export interface TraceLike {

@@ -225,8 +225,7 @@ function toItem (outcome: RuleOutcome, facts: CaseFacts, lineage: LineageContext
 /** The targets a `targetsFact` names (a string[] fact of the catalogue; the loader allows only those). */
 function targetsFrom (facts: CaseFacts, name: 'deficitLevels' | 'highGradeCompressionLevels' | undefined): string[] | undefined {
   if (name === undefined) return undefined
-  // The loader allows only string[] facts here (rule-file.ts `targetsFact`).
-  return [...new Set<string>(facts[name] as readonly string[])]
+  return [...new Set<string>(facts[name])]
 }
 
 const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))

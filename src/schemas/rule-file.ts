@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Domain, OptionId, RefId, Strength, Verification } from './common.js'
+import { Domain, OptionId, RefId, RULE_SCOPES, Strength, Verification } from './common.js'
 import { KnownOptionId, VocabularyName } from './option-vocabulary.js'
 
 /**
@@ -150,7 +150,7 @@ export const RuleSource = z.strictObject({
   /** Evaluation pass 1–4 (spec/clinical-rules.md "Evaluation passes"). */
   pass: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
   /** case: once per evaluation; spine_lesion / bone_lesion: once per lesion with that lesion as target. */
-  scope: z.enum(['case', 'spine_lesion', 'bone_lesion']),
+  scope: z.enum(RULE_SCOPES),
   conditions: TopLevelCondition,
   event: z.strictObject({ type: z.literal('recommendation'), params: RuleParams })
 })

@@ -2,6 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { parseConfig } from '../../src/config.js'
 import { checkDataGapCodes, checkFiredCodes, leafProblem, loadKnowledgeBase, parseContextAdjustments, parseRuleset, provenanceRulesets, RuleLoadError, sha256, type LoadedRuleset } from '../../src/engine/load-rules.js'
 import { rulesDir } from '../fixtures/engine.js'
 
@@ -132,8 +134,6 @@ t.test('duplicate references and an empty rules folder stop loading', async (t) 
 
 t.test('a broken file stops the whole app from starting', async (t) => {
   const dir = withRulesDir(t, (dir) => { writeFileSync(join(dir, 'zz-broken.json'), ruleset([rule({ conditions: { all: [{ fact: 'x', operator: 'equal', value: 1 }] } })])) })
-  const { buildApp } = await import('../../src/app.js')
-  const { parseConfig } = await import('../../src/config.js')
   await t.rejects(buildApp(parseConfig({ RULES_DIR: dir }), { logger: false }), /zz-broken\.json: rule "test\/a-rule": unknown fact "x"/)
 })
 

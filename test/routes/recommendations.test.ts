@@ -1,7 +1,11 @@
 import t from 'tap'
 import { RecommendationResponse } from '../../src/schemas/recommendation.js'
 import { canonicalJson } from '../../src/engine/canonical-json.js'
-import { buildTestApp } from '../fixtures/build-app.js'
+import { parseConfig } from '../../src/config.js'
+import { prepareKnowledgeBase } from '../../src/engine/knowledge-base.js'
+import { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } from '../../src/engine/load-rules.js'
+import { buildTestApp, captureLogs } from '../fixtures/build-app.js'
+import { rulesDir } from '../fixtures/engine.js'
 import { expectationFailures, loadExamples } from '../fixtures/expectations.js'
 
 const examples = loadExamples()
@@ -52,7 +56,6 @@ t.test('the evaluation date defaults to the server\'s UTC date', async (t) => {
 })
 
 t.test('the reference evaluator can be selected and gives the same recommendations', async (t) => {
-  const { parseConfig } = await import('../../src/config.js')
   const compiled = await buildTestApp(t)
   const reference = await buildTestApp(t, {}, parseConfig({ RULES_EVALUATOR: 'reference' }))
   for (const example of examples) {
@@ -63,10 +66,6 @@ t.test('the reference evaluator can be selected and gives the same recommendatio
 })
 
 t.test('a rule that breaks a safety invariant is repaired and logged, never served', async (t) => {
-  const { assembleKnowledgeBase, loadContextAdjustments, loadReferences, parseRuleset } = await import('../../src/engine/load-rules.js')
-  const { prepareKnowledgeBase } = await import('../../src/engine/knowledge-base.js')
-  const { rulesDir } = await import('../fixtures/engine.js')
-  const { captureLogs } = await import('../fixtures/build-app.js')
   const { references, catalogue } = loadReferences(rulesDir)
   const faulty = parseRuleset('faulty.json', JSON.stringify({
     id: 'faulty',
