@@ -4,8 +4,8 @@ import type { FactValues, Pass3FactName, Pass4FactName } from './fact-specs.js'
 import type { SafetyFilter } from './filters.js'
 import type { Fired } from './fired.js'
 import {
-  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered, OPTION_AGENTS,
-  SYSTEMIC_OPTIONS, TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
+  CAPECITABINE_OPTIONS, CNS_ACTIVE_OPTIONS, HER2_ANTIBODY_ADC_OPTIONS, HER2_OPTIONS, isOffered,
+  SYSTEMIC_DRUG_OPTIONS, SYSTEMIC_OPTIONS, TDM1_OR_TKI_OPTIONS, TDXD_OPTIONS
 } from './options.js'
 
 /**
@@ -17,11 +17,11 @@ import {
  */
 
 /**
- * The options of the option-composition table (spec Part 1): those whose agents are listed. (r6) "A
- * systemic option is an option of this table or `clinical_trial`": SYSTEMIC_OPTIONS is exactly
- * that (test/engine/pass-facts.test.ts holds it).
+ * The options of the option-composition table (spec Part 1): the vocabulary's `composition` group.
+ * (r6) "A systemic option is an option of this table or `clinical_trial`": SYSTEMIC_OPTIONS is
+ * exactly that (test/engine/pass-facts.test.ts holds it).
  */
-export const COMPOSITION_OPTIONS: ReadonlySet<OptionId> = new Set(Object.keys(OPTION_AGENTS) as OptionId[])
+export const COMPOSITION_OPTIONS: ReadonlySet<OptionId> = SYSTEMIC_DRUG_OPTIONS
 
 const hasAny = (ids: ReadonlySet<OptionId>, set: ReadonlySet<OptionId>): boolean => {
   for (const id of set) if (ids.has(id)) return true
