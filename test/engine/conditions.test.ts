@@ -5,7 +5,8 @@ import {
   becauseFromTrace, compileCondition, compileExplainer, factValue, slotOf, UndefinedFactError,
   type TraceLike
 } from '../../src/engine/conditions.js'
-import { FACT_SLOTS, newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-specs.js'
+import { FACT_SLOTS, newFactFrame, type FactValue } from '../../src/engine/fact-specs.js'
+import { FACTS, frameOf, FRAME } from '../fixtures/fact-frames.js'
 import { OPERATORS, type Condition, type OperatorName, type TopLevelCondition } from '../../src/schemas/rule-file.js'
 
 // json-rules-engine's own default operators, as the reference for every row below.
@@ -79,16 +80,6 @@ for (const operator of OPERATORS) {
     }
   })
 }
-
-const FACTS: Readonly<Record<string, FactValue>> = {
-  her2Status: 'positive',
-  lineOfTherapy: 2,
-  priorAgents: ['t_dxd', 'trastuzumab'],
-  pregnant: null,
-  earlyRelapse: false
-}
-const frameOf = (facts: Readonly<Record<string, FactValue>>): FactFrame => writeFacts(newFactFrame(), facts)
-const FRAME = frameOf(FACTS)
 
 type Literal = LeafCondition['value']
 type LeafCondition = Extract<Condition, { fact: string }>

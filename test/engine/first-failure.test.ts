@@ -1,21 +1,12 @@
 import { Engine } from 'json-rules-engine'
 import t, { type Test } from 'tap'
 import { compileFirstFailure, firstFailureFromTrace, leafItem, UndefinedFactError, type TraceLike } from '../../src/engine/conditions.js'
-import { newFactFrame, writeFacts, type FactFrame, type FactValue } from '../../src/engine/fact-specs.js'
+import type { FactValue } from '../../src/engine/fact-specs.js'
+import { FACTS, frameOf, FRAME } from '../fixtures/fact-frames.js'
 import type { Condition, OperatorName, TopLevelCondition } from '../../src/schemas/rule-file.js'
 
 // The first failed condition (api.md `explanations`, `failed`): the compiled walker and the walk over
 // json-rules-engine's failure trace, branch by branch, and against each other.
-
-const FACTS: Readonly<Record<string, FactValue>> = {
-  her2Status: 'positive',
-  lineOfTherapy: 2,
-  priorAgents: ['t_dxd', 'trastuzumab'],
-  pregnant: null,
-  earlyRelapse: false
-}
-const frameOf = (facts: Readonly<Record<string, FactValue>>): FactFrame => writeFacts(newFactFrame(), facts)
-const FRAME = frameOf(FACTS)
 
 type LeafCondition = Extract<Condition, { fact: string }>
 const leaf = (fact: string, operator: OperatorName, value: LeafCondition['value']): LeafCondition => ({ fact, operator, value })

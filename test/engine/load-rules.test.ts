@@ -1,11 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config.js'
 import { checkDataGapCodes, checkFiredCodes, leafProblem, loadKnowledgeBase, parseContextAdjustments, parseRuleset, provenanceRulesets, RuleLoadError, sha256, type LoadedRuleset } from '../../src/engine/load-rules.js'
 import { rulesDir } from '../fixtures/engine.js'
+import { withRulesDir } from '../fixtures/rules-dir.js'
 
 const references = JSON.parse(readFileSync(join(rulesDir, 'references.json'), 'utf8')) as { references: Array<{ ref: string }> }
 const referenceMap = new Map(references.references.map((reference) => [reference.ref, reference as never]))
@@ -93,14 +94,6 @@ t.test('leafProblem accepts nested all/any/not and fitting values', async (t) =>
   t.match(leafProblem({ fact: 'priorAgents', operator: 'equal', value: 't_dxd' }, { pass: 3, scope: 'case' }), /cannot be compared/)
   t.match(leafProblem({ fact: 'brainPresent', operator: 'equal', value: 'yes' }, { pass: 3, scope: 'case' }), /cannot be compared/)
 })
-
-function withRulesDir (t: Test, edit: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rules-'))
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  cpSync(rulesDir, dir, { recursive: true })
-  edit(dir)
-  return dir
-}
 
 t.test('duplicate rule names across files stop loading, naming both files', async (t) => {
   const dir = withRulesDir(t, (dir) => {

@@ -1,7 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { Case } from '../../src/schemas/case.js'
 import { OPTION_IDS } from '../../src/schemas/common.js'
 import type { RuleSource } from '../../src/schemas/rule-file.js'
@@ -17,6 +16,7 @@ import { ENGINE_RULES_DIR, OPTION_VOCABULARY } from '../../src/engine/options.js
 import { buildTestApp } from '../fixtures/build-app.js'
 import { loadExamples } from '../fixtures/expectations.js'
 import { FIXED_NOW, knowledgeBase, respond, rulesDir } from '../fixtures/engine.js'
+import { withRulesDir } from '../fixtures/rules-dir.js'
 
 interface Entry { id: string, [key: string]: unknown }
 interface VocabularyJson { id: string, agentClasses: Entry[], options: Entry[], groups: Entry[], [key: string]: unknown }
@@ -93,14 +93,6 @@ t.test('the vocabulary is rejected: not JSON', async (t) => {
   t.throws(() => parseOptionVocabulary('{"id": '), { name: 'OptionVocabularyError', message: /^options\.json: not valid JSON/ })
   t.throws(() => parseOptionVocabulary('[]', 'other.json'), { message: /^other\.json: \/: / })
 })
-
-function withRulesDir (t: Test, edit: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rules-'))
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  cpSync(rulesDir, dir, { recursive: true })
-  edit(dir)
-  return dir
-}
 
 t.test('loading a rules folder checks its options.json', async (t) => {
   const broken = withRulesDir(t, (dir) => {
