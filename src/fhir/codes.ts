@@ -53,3 +53,18 @@ export const DISEASE_STATUS_ANSWERS = {
   worsened: '271299001',
   undetermined: '709137006'
 } as const
+
+/**
+ * The cancer Condition codes of §6.3 as §6.6 rule 4 reads them in a medication's `reasonCode` ("a breast
+ * or secondary code"): primary breast cancer, and secondary malignant neoplasms (any site, nodes included).
+ * SNOMED 94225005 (brain) is [U].
+ */
+export const CANCER_CONDITION_CODES = {
+  primaryBreastSnomed: ['254837009', '372137005', '408643008'],
+  /** ICD-10-CM / ICD-10 `C50*`. */
+  primaryBreastIcd10Prefixes: ['C50'],
+  /** Bone, brain [U], liver, lung, axillary nodes, and the generic secondary 128462008. */
+  secondarySnomed: ['94222008', '94225005', '94381002', '94391008', '94181007', '128462008'],
+  /** ICD-10-CM / ICD-10 secondary malignant neoplasms: nodes C77, C78 (respiratory, digestive), C79, C7B. */
+  secondaryIcd10Prefixes: ['C77', 'C78', 'C79', 'C7B']
+} as const
