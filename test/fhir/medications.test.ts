@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { CASE_FACT_SYSTEM, SYSTEMS } from '../../src/fhir/constants.js'
 import { MappingContext } from '../../src/fhir/mapping-context.js'
+import { History } from '../../src/schemas/case.js'
 import {
   agentsOfMedication, BMA_GAP_DAYS, EARLY_STAGE_JOIN_DAYS, intervalWeeksOf, LINE_JOIN_DAYS, mapMedications
 } from '../../src/fhir/sections/medications.js'
@@ -362,6 +363,8 @@ t.test('rule 4: an unmatched drug linked to the cancer is Agent other', async (t
     ['reasonCode SNOMED secondary', { reasonCode: [{ coding: [{ system: SYSTEMS.snomed, code: '128462008' }] }] }],
     ['reasonCode ICD-10-CM C50.911', { reasonCode: [{ coding: [{ system: SYSTEMS.icd10cm, code: 'C50.911' }] }] }],
     ['reasonCode ICD-10 C79.51', { reasonCode: [{ coding: [{ system: SYSTEMS.icd10, code: 'C79.51' }] }] }],
+    ['reasonCode ICD-10-CM without its dot, C7951', { reasonCode: [{ coding: [{ system: SYSTEMS.icd10cm, code: 'C7951' }] }] }],
+    ['reasonCode SNOMED axillary node secondary', { reasonCode: [{ coding: [{ system: SYSTEMS.snomed, code: '94181007' }] }] }],
     ['mcode-procedure-intent extension', { extension: [{ url: 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-procedure-intent', valueCodeableConcept: { text: 'palliative' } }] }]
   ]
   for (const [name, extra] of cases) {
@@ -649,7 +652,10 @@ t.test('[D] FHIR_LINES_DERIVED_FROM_MEDICATIONS whenever lines are derived; line
   const two = mapped([administration(text('docetaxel'), { date: '2025-01-01', id: 'c' }), administration(text('eribulin'), { date: '2025-06-01', id: 'd' })], { metastaticDiagnosisDate: '2024-01-01' })
   t.match(warningsOf(two, 'FHIR_LINES_DERIVED_FROM_MEDICATIONS'), [/The 2 metastatic lines were derived/])
   t.match(two.sources['history.metastaticLines[0].endDate'], { display: '2025-01-01', refs: ['MedicationAdministration/c'] })
-  t.match(two.sources['history.metastaticLines[0].outcome'], { refs: ['MedicationAdministration/c', 'MedicationAdministration/d'] })
+  t.strictSame(two.sources['history.metastaticLines[0].outcome']?.refs, ['MedicationAdministration/c'], 'an assumed outcome names only the line\'s own resources')
+  const lineOfRef = (ref: string): string[] => Object.entries(two.sources)
+    .filter(([path, source]) => /^history\.metastaticLines\[\d+\]/.test(path) && source.refs.includes(ref)).map(([path]) => path.slice(0, path.indexOf(']') + 1))
+  t.strictSame([...new Set(lineOfRef('MedicationAdministration/d'))], ['history.metastaticLines[1]'], 'each medication resource belongs to the sources of one line only')
 })
 
 /* ------------------------------------------------------------------ firstAntiHer2Date */
@@ -809,6 +815,7 @@ function assertSecondLineHistory (t: Test, ctx: MappingContext, bone: unknown): 
   t.strictSame(history?.earlyStageTherapy, expected.earlyStageTherapy.map((entry) => ({ ...entry, agents: [...entry.agents].sort() })), 'earlyStageTherapy (agents sorted, §6.6)')
   t.strictSame(history?.metastaticLines, expected.metastaticLines, 'metastaticLines')
   t.strictSame(history?.boneModifyingAgent, bone, 'boneModifyingAgent')
+  t.ok(History.safeParse(history).success, 'the mapped history passes the Case schema')
 }
 
 t.test('§12.4 B7: drugs as text only ("Herceptin", "Perjeta", "Taxotere", "Xgeva") give the second-line example\'s history', async (t) => {
@@ -866,6 +873,7 @@ t.test('§12.3 Patient02: 1156253 zoledronic acid, 1158877 capecitabine, alpelis
   t.ok(codesOf(ctx).includes('FHIR_HISTORY_UNSPLIT'), 'no dated metastasis')
   t.match(warningsOf(ctx, 'FHIR_BMA_STALE'), [/MedicationStatement\/mCODETrialMatchingCancerMedicationStatement02PatientExample02: the last zoledronic acid \(2019-06-01\)/])
   t.notOk(codesOf(ctx).includes('FHIR_MATCHED_BY_TEXT'), 'every drug by code')
+  t.ok(History.safeParse(ctx.draft.history).success, 'the mapped history passes the Case schema')
 
   const early = thirdPartyContext('ctm-app.TrialMatching_Patient02.json', '2019-06-15')
   mapMedications(early)

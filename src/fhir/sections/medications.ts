@@ -3,7 +3,9 @@ import { daysBetween } from '../../engine/history.js'
 import { agentClass } from '../../engine/options.js'
 import { PROGRESSION_PATTERNS, type LineOutcome, type ProgressionPattern } from '../../schemas/case.js'
 import { AGENTS, type Agent } from '../../schemas/common.js'
-import { CANCER_CONDITION_CODES, DISEASE_STATUS_ANSWERS, LOINC_CODES } from '../codes.js'
+import {
+  DISEASE_STATUS_ANSWERS, GENERIC_SECONDARY_CODES, LOINC_CODES, METASTATIC_SITE_CODES, PRIMARY_BREAST_CANCER_CODES, SECONDARY_ICD10_PREFIXES
+} from '../codes.js'
 import { CASE_FACT_SYSTEM, SYSTEMS } from '../constants.js'
 import { DRUG_TABLE, type BoneAgent } from '../drug-table.js'
 import { refOf, type MappingContext } from '../mapping-context.js'
@@ -207,19 +209,20 @@ const PRIMARY_TEXT = /breast/i
 const CANCER_TEXT = /cancer|carcinoma|malignan|neoplasm/i
 const SECONDARY_TEXT = /secondary|metasta/i
 
-const startsWithAny = (code: string, prefixes: readonly string[]): boolean => prefixes.some((prefix) => code.startsWith(prefix))
+/** §6.3: the primary breast cancer codes and every secondary (metastatic site, node, generic) code. */
+const CANCER_SNOMED: ReadonlySet<string> = new Set([
+  ...PRIMARY_BREAST_CANCER_CODES.snomed,
+  ...Object.values(METASTATIC_SITE_CODES).flatMap((site) => site.snomed),
+  ...GENERIC_SECONDARY_CODES.snomed
+])
+const CANCER_ICD10_PREFIXES: readonly string[] = [PRIMARY_BREAST_CANCER_CODES.icd10Prefix, ...SECONDARY_ICD10_PREFIXES.nodes, ...SECONDARY_ICD10_PREFIXES.other]
 
 /** A breast or secondary cancer code (§6.3 codes), else the §6.3 text patterns (FHIR_MATCHED_BY_TEXT). */
 function isCancerReasonCode (ctx: MappingContext, concept: unknown, what: string): boolean {
   const byCode = codingsOf(concept).some(({ system, code }) => {
     if (code === undefined) return false
-    if (system === SYSTEMS.snomed) {
-      return (CANCER_CONDITION_CODES.primaryBreastSnomed as readonly string[]).includes(code) ||
-        (CANCER_CONDITION_CODES.secondarySnomed as readonly string[]).includes(code)
-    }
-    if (system === SYSTEMS.icd10cm || system === SYSTEMS.icd10) {
-      return startsWithAny(code, CANCER_CONDITION_CODES.primaryBreastIcd10Prefixes) || startsWithAny(code, CANCER_CONDITION_CODES.secondaryIcd10Prefixes)
-    }
+    if (system === SYSTEMS.snomed) return CANCER_SNOMED.has(code)
+    if (system === SYSTEMS.icd10cm || system === SYSTEMS.icd10) return CANCER_ICD10_PREFIXES.some((prefix) => code.startsWith(prefix))
     return false
   })
   if (byCode) return true
@@ -562,7 +565,8 @@ function writeMetastaticLines (ctx: MappingContext, lines: readonly Line[]): voi
       ctx.source(`${path}.outcome`, {
         label: `Outcome of metastatic line ${number}`,
         display: `progression (assumed: line ${number + 1} started ${next.start})`,
-        refs: [...new Set([...refs, ...uniqueRefs(next.members.filter((member) => member.exposure.first === next.start))])],
+        // Only this line's resources: a fact's `focus` finds its line through these refs (§6.8 facts section).
+        refs,
         date: next.start
       })
     } else {
