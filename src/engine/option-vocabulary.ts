@@ -22,7 +22,7 @@ export const ENGINE_GROUPS = [
   'bone_modifying', 'radiotherapy', 'endocrine', 'systemic', 'composition'
 ] as const
 export type EngineGroup = typeof ENGINE_GROUPS[number]
-export const ENGINE_AGENT_CLASSES = ['taxane', 'anti_her2_agent', 'her2_antibody_adc_agent'] as const
+export const ENGINE_AGENT_CLASSES = ['taxane', 'anti_her2_agent', 'her2_antibody_adc_agent', 'endocrine_agent'] as const
 export type EngineAgentClass = typeof ENGINE_AGENT_CLASSES[number]
 
 export interface OptionVocabulary {
