@@ -7,6 +7,7 @@ import type { Reference } from '../schemas/rule-file.js'
 import { checkOrderCodes, type OrderCheckFinding } from '../engine/order-check.js'
 import type { LinedBecauseItem } from '../engine/fact-lineage.js'
 import type { PreparedKnowledgeBase } from '../engine/knowledge-base.js'
+import { OPTION_AGENTS } from '../engine/options.js'
 import { provenanceRulesets, type KnowledgeBase } from '../engine/load-rules.js'
 import { LOINC_CODES } from '../fhir/codes.js'
 import {
@@ -260,6 +261,9 @@ export function becauseLine (item: LinedBecauseItem, mapping: MappingResult): st
   return `- ${item.label}: ${value} — ${refs.length > 0 ? refs.join(', ') : 'not in the record'}`
 }
 
+/** The why lines of because-items, each distinct line once (a rule may test one fact twice). */
+const whyLines = (items: readonly LinedBecauseItem[], mapping: MappingResult): string[] => unique(items.map((item) => becauseLine(item, mapping)))
+
 /** §7.2 "Evidence": `- [R12] <citation> — DOI/PMID — <verification>`, the citation from `references`, else the knowledge base. */
 export function evidenceLine (evidence: Readonly<{ ref: string, verification: string } & Partial<CitedReference>>, kb: KnowledgeBase, references?: CardResponse['references']): string {
   const cited: Partial<CitedReference> = references?.[evidence.ref] ?? kb.references.get(evidence.ref) ?? evidence
@@ -295,7 +299,7 @@ export function recommendationDetail (item: Item, context: { mapping: MappingRes
   const targets = item.targets === undefined ? '' : ` (${item.targets.join(', ')})`
   const blocks = [item.detail]
   if (item.options !== undefined) blocks.push(section('Options', item.options.map((option) => `- ${option.label} — ${option.strength ?? item.strength}${targets}`)))
-  blocks.push(section('Why you see this', item.because.map((entry) => becauseLine(entry, mapping))))
+  blocks.push(section('Why you see this', whyLines(item.because, mapping)))
   blocks.push(section('Evidence', item.evidence.map((evidence) => evidenceLine(evidence, kb, response.references))))
   const gaps = gapLines(response, item.code, mapping)
   if (gaps.length > 0) blocks.push(section('Data gaps', gaps))
@@ -486,10 +490,14 @@ function orderCard (finding: OrderCheckFinding, selection: OrderSelection, input
   const { definition, view } = finding.rule
   const params = definition.event.params
   const gaps = gapLines(response, finding.code, mapping)
+  // §7.2's Options, narrowed to what the order is about: the avoided options with the selected agents.
+  const avoided = finding.avoided.map((index) => view.options[index] as NonNullable<Item['options']>[number])
+    .filter((option) => selection.agents.some((agent) => option.id === agent || (OPTION_AGENTS[option.id]?.includes(agent as Agent) ?? false)))
   const blocks = [
     `Selected order: ${inline(selection.display)}`,
     params.detail,
-    section('Why you see this', finding.because.map((entry) => becauseLine(entry, mapping))),
+    ...(avoided.length > 0 ? [section('Options', avoided.map((option) => `- ${option.label} — avoid`))] : []),
+    section('Why you see this', whyLines(finding.because, mapping)),
     section('Evidence', view.evidence.map((evidence) => evidenceLine(evidence, kb, response.references))),
     ...(gaps.length > 0 ? [section('Data gaps', gaps)] : []),
     footer(view.rule, kbVersion)

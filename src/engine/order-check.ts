@@ -36,7 +36,7 @@ export class OrderCheckError extends Error {
   override name = 'OrderCheckError'
 }
 
-interface HeldEntry { test: Predicate, explain: Explainer }
+interface HeldEntry { index: number, test: Predicate, explain: Explainer }
 
 interface AvoidRow {
   prepared: PreparedRule
@@ -51,6 +51,8 @@ export interface OrderCheckFinding {
   code: string
   rule: PreparedRule
   because: LinedBecauseItem[]
+  /** The indices, in the rule's options (and `view.options`), of its avoid entries that hold. */
+  avoided: number[]
 }
 
 const HOLDS: Predicate = () => true
@@ -70,6 +72,7 @@ function heldEntry (entries: readonly RuleOptionEntry[], index: number): HeldEnt
   const earlier = entries.slice(0, index).filter((other) => other.id === entry.id)
     .map((other) => (other.when === undefined ? HOLDS : compileCondition(other.when, isOfferedOptionClause)))
   return {
+    index,
     test: (frame) => own(frame) && !earlier.some((test) => test(frame)),
     explain: entry.when === undefined ? NOTHING : compileExplainer(entry.when, isOfferedOptionClause)
   }
@@ -128,10 +131,11 @@ export function checkOrderCodes (kb: PreparedKnowledgeBase, input: Case, evaluat
   for (const code of codes) {
     for (const row of avoidRowsOf(kb, code)) {
       if (!row.test(frame)) continue
-      const entry = row.entries.find((candidate) => candidate.test(frame))
+      const held = row.entries.filter((candidate) => candidate.test(frame))
+      const entry = held[0]
       if (entry === undefined) continue
       const because: BecauseItem[] = [...row.explain(frame, true), ...entry.explain(frame, true)]
-      findings.push({ code, rule: row.prepared, because: withLineage(because, { input }) })
+      findings.push({ code, rule: row.prepared, because: withLineage(because, { input }), avoided: held.map(({ index }) => index) })
       break
     }
   }
