@@ -204,13 +204,10 @@ export function pointerToPath (pointer: string): string {
 
 /** The source of a Case path: its own entry, else the nearest enclosing one (`patient.correctedCalcium` for its `.value`). */
 function sourceFor (mapping: MappingResult, path: string): SourceEntry | undefined {
-  for (let at = path; ;) {
-    const entry = mapping.sources[at]
-    if (entry !== undefined) return entry
-    const parent = at.replace(/(\.[^.[\]]+|\[\d+\])$/, '')
-    if (parent === at) return undefined
-    at = parent
-  }
+  const entry = mapping.sources[path]
+  if (entry !== undefined) return entry
+  const parent = path.replace(/(\.[^.[\]]+|\[\d+\])$/, '')
+  return parent === path ? undefined : sourceFor(mapping, parent)
 }
 
 /** The mapper's reasons for a field and the fields under it (`disease.neuro` gathers `disease.neuro.deficit`). */

@@ -368,6 +368,13 @@ t.test('incomplete case: the errors\' pointers when the mapper lists nothing mis
   })
   t.equal(inconsistent.card.summary, 'HER2+ MBC guidance unavailable: patient.gestationalWeeks inconsistent')
   t.match(detailOf(inconsistent), '### Inconsistent\n- patient.gestationalWeeks (patient.gestationalWeeks) — is given while patient.pregnant is not true')
+  const labelled = incompleteCard({
+    hookInstance: HOOK,
+    caseResult: { ok: false, kind: 'case-inconsistent', errors: [{ path: '/patient/lvefBaselinePercent', message: 'is dated after the current LVEF' }] },
+    mapping: mappingOf(),
+    kb: knowledgeBase
+  })
+  t.equal(labelled.card.summary, 'HER2+ MBC guidance unavailable: LVEF before anti-HER2 therapy (%) inconsistent', 'the mapper\'s label of a field it sourced')
   const many = Array.from({ length: 12 }, (_, i) => ({ path: `/history/metastaticLines/${i}/agents`, message: 'unknown' }))
   const long = incompleteCard({ hookInstance: HOOK, caseResult: { ok: false, kind: 'case-inconsistent', errors: many }, mapping: mappingOf(), kb: knowledgeBase })
   t.equal(long.card.summary, 'HER2+ MBC guidance unavailable: 12 fields inconsistent', 'a summary stays under 140 characters')
