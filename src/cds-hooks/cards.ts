@@ -482,6 +482,9 @@ export interface OrderSelectInput extends Omit<CardContext, 'kb'> {
   response?: CardResponse
 }
 
+/** The order as the clinician sees it; its `{type}/{id}` when the EHR gave no display. */
+const orderDisplay = (selection: OrderSelection): string => inline(selection.display) || selection.selection
+
 function orderCard (finding: OrderCheckFinding, selection: OrderSelection, input: OrderSelectInput & { response: CardResponse }, kbVersion: string): IssuedCard {
   const { hookInstance, mapping, kb, kbPublicUrl, response } = input
   const { definition, view } = finding.rule
@@ -491,7 +494,7 @@ function orderCard (finding: OrderCheckFinding, selection: OrderSelection, input
   const avoided = finding.avoided.map((index) => view.options[index] as NonNullable<Item['options']>[number])
     .filter((option) => selection.agents.some((agent) => option.id === agent || (OPTION_AGENTS[option.id]?.includes(agent as Agent) ?? false)))
   const blocks = [
-    `Selected order: ${inline(selection.display)}`,
+    `Selected order: ${orderDisplay(selection)}`,
     params.detail,
     ...(avoided.length > 0 ? [section('Options', avoided.map((option) => `- ${option.label} — avoid`))] : []),
     section('Why you see this', whyLines(finding.because, mapping)),
@@ -528,7 +531,7 @@ export function orderSelectCards (input: OrderSelectInput): IssuedCard[] {
       summary: fitSummary(`Order check unavailable: ${labels.join(', ')} ${word}`, `Order check unavailable: ${labels.length} fields ${word}`),
       detail: [
         `The selected orders could not be checked: fields the check needs are ${word} in the record.`,
-        section('Selected orders', checked.map(({ selection }) => `- ${inline(selection.display)}`)),
+        section('Selected orders', checked.map(({ selection }) => `- ${orderDisplay(selection)}`)),
         section(word === 'missing' ? 'Missing' : 'Inconsistent', lines),
         `Knowledge base ${kbVersion} · mapping ${MAPPING_VERSION}`
       ].join('\n\n'),

@@ -413,6 +413,8 @@ t.test('order-select table: T-DXd with ILD → CI-04 (its avoid row); without IL
   })
   t.same(card.overrideReasons, OVERRIDE_REASONS)
   assertConformantResponse(t, { cards: cardsOf(issued) })
+  const undisplayed = await orderCards({ patient: { ildHistory: 'current_ild', lvefPercent: 60 } }, [selection(['t_dxd'], 'mr-7', ' \n')])
+  t.ok(detailOf(undisplayed[0]).startsWith('Selected order: MedicationRequest/mr-7\n\n'), 'no display: the order\'s reference')
   t.same(await orderCards({ patient: { ildHistory: 'none', lvefPercent: 60 } }, tdxd), [], 'no ILD: no card')
   t.same(await orderCards({ patient: { ildHistory: 'suspected_ild', lvefPercent: 60 } }, tdxd), [], 'suspected ILD: CI-04\'s other rows are not avoid rows')
 })
