@@ -57,27 +57,36 @@ function compileLeaf (leaf: LeafCondition): Predicate {
   return LEAF_FACTORIES[leaf.operator](slotOf(leaf.fact), leaf.fact, leaf.value)
 }
 
+/**
+ * Leaves a caller takes as satisfied without reading their fact: the order check of a selected
+ * medication (src/engine/order-check.ts, spec/ehr-integration.md §7.4) drops a code's "option
+ * offered" clause because the clinician is ordering the drug now. The pipeline never passes one.
+ */
+export type AssumedLeaf = (leaf: LeafCondition) => boolean
+
+const HOLDS: Predicate = () => true
+
 /** Compiles a condition tree once into a closure; `all`/`any` short-circuit (conditions are pure). */
-export function compileCondition (condition: Condition | TopLevelCondition): Predicate {
+export function compileCondition (condition: Condition | TopLevelCondition, assumed?: AssumedLeaf): Predicate {
   if ('all' in condition) {
-    const parts = condition.all.map(compileCondition)
+    const parts = condition.all.map((child) => compileCondition(child, assumed))
     return (frame) => {
       for (const part of parts) if (!part(frame)) return false
       return true
     }
   }
   if ('any' in condition) {
-    const parts = condition.any.map(compileCondition)
+    const parts = condition.any.map((child) => compileCondition(child, assumed))
     return (frame) => {
       for (const part of parts) if (part(frame)) return true
       return false
     }
   }
   if ('not' in condition) {
-    const inner = compileCondition(condition.not)
+    const inner = compileCondition(condition.not, assumed)
     return (frame) => !inner(frame)
   }
-  return compileLeaf(condition)
+  return assumed?.(condition) === true ? HOLDS : compileLeaf(condition)
 }
 
 /** A because-item as the rule runners build it; the pipeline adds its `label` and `inputs` (fact-lineage.ts). */
@@ -132,8 +141,8 @@ type Collector = (frame: FactFrame, expected: boolean, into: BecauseItem[]) => v
  * would from json-rules-engine's trace, without building the trace: only fired rules are
  * explained, and only the branches that decided the outcome are walked.
  */
-export function compileExplainer (condition: Condition | TopLevelCondition): Explainer {
-  const collect = compileCollector(condition)
+export function compileExplainer (condition: Condition | TopLevelCondition, assumed?: AssumedLeaf): Explainer {
+  const collect = compileCollector(condition, assumed)
   return (frame, expected) => {
     const items: BecauseItem[] = []
     collect(frame, expected, items)
@@ -141,10 +150,10 @@ export function compileExplainer (condition: Condition | TopLevelCondition): Exp
   }
 }
 
-function compileCollector (condition: Condition | TopLevelCondition): Collector {
+function compileCollector (condition: Condition | TopLevelCondition, assumed?: AssumedLeaf): Collector {
   if ('all' in condition || 'any' in condition) {
     const isAll = 'all' in condition
-    const children = (isAll ? condition.all : condition.any).map((child) => ({ test: compileCondition(child), collect: compileCollector(child) }))
+    const children = (isAll ? condition.all : condition.any).map((child) => ({ test: compileCondition(child, assumed), collect: compileCollector(child, assumed) }))
     // Under `all` every child agrees with a true outcome; under `any` with a false one. Otherwise
     // only the children whose own result equals the expected outcome explain it.
     return (frame, expected, into) => {
@@ -154,9 +163,11 @@ function compileCollector (condition: Condition | TopLevelCondition): Collector 
     }
   }
   if ('not' in condition) {
-    const inner = compileCollector(condition.not)
+    const inner = compileCollector(condition.not, assumed)
     return (frame, expected, into) => { inner(frame, !expected, into) }
   }
+  // An assumed leaf read no fact of the case: it explains nothing.
+  if (assumed?.(condition) === true) return () => {}
   const test = compileLeaf(condition)
   const { fact, operator, value } = condition
   const slot = slotOf(fact)
