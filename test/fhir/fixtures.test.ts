@@ -37,6 +37,9 @@ const STU4_MCODE_PROFILES = new Set([
   'mcode-cancer-related-medication-administration', 'mcode-radiotherapy-course-summary', 'mcode-radiotherapy-volume'
 ])
 
+const TUMOR_MARKER_CODES: readonly string[] = (['her2Ihc', 'her2IshResult', 'her2IshRatio', 'her2IshCopyNumber', 'her2Overall', 'erPercent', 'prPercent', 'erPresence', 'prPresence'] as const)
+  .flatMap((key) => LOINC_CODES[key])
+
 /** The profile each kind of fixture resource must carry (case-fact Observations and non-cancer drugs have none). */
 function expectedProfile (resource: FhirResource): string | undefined {
   const loinc = (code: string): boolean => hasCoding(resource, LOINC, code)
@@ -47,7 +50,7 @@ function expectedProfile (resource: FhirResource): string | undefined {
     case 'MedicationAdministration': return resource.reasonReference === undefined ? undefined : MCODE + 'mcode-cancer-related-medication-administration'
     case 'Observation':
       if (isFact(resource)) return undefined
-      if (Object.values(LOINC_CODES).slice(0, 9).flat().some(loinc)) return MCODE + 'mcode-tumor-marker-test'
+      if (TUMOR_MARKER_CODES.some(loinc)) return MCODE + 'mcode-tumor-marker-test'
       if (loinc('89247-1')) return MCODE + 'mcode-ecog-performance-status'
       if (loinc('97509-4')) return MCODE + 'mcode-cancer-disease-status'
       if (loinc('21905-5')) return MCODE + 'mcode-tnm-primary-tumor-category'
