@@ -127,13 +127,6 @@ export function getAt (source: object, path: CasePath): unknown {
   return walk(source, pathKeys(path))
 }
 
-/** Removes the value at a dotted path with indices (nothing when absent). */
-export function deleteAt (target: object, path: CasePath): void {
-  const keys = pathKeys(path)
-  const parent = walk(target, keys.slice(0, -1))
-  if (typeof parent === 'object' && parent !== null) delete (parent as Record<string | number, unknown>)[keys[keys.length - 1] as string | number]
-}
-
 function walk (source: unknown, keys: ReadonlyArray<string | number>): unknown {
   let node = source
   for (const key of keys) {
