@@ -141,7 +141,7 @@ const factCode = (observation: FhirResource): string | undefined =>
 
 /* ----------------------------------------------------------------- targets */
 
-type Target = { ok: true, index: number } | { ok: false, reason: string }
+type Target = { ok: true, index: number } | { ok: false, reason: string, ambiguous?: true }
 
 // §6.3 / §6.8a level parser: `T7`, `t 7`, `Th7`, `T-7`, `thoracic vertebra 7`.
 const LEVEL_SHORT = /\b([CTLS])h?\s?-?(\d{1,2})\b/gi
@@ -179,7 +179,7 @@ function lesionTarget (ctx: MappingContext, observation: FhirResource, kind: Les
   const levels = kind === 'spine' ? spineLevels(asArray(observation.bodySite).length > 0 ? asArray(observation.bodySite).flatMap(wordsOf) : wordsOf(observation.bodySite)) : []
   const matching = indices.filter((index) => levels.includes(String(getAt(ctx.draft, `disease.spineLesions[${index}].level`))))
   if (matching.length === 1) return { ok: true, index: matching[0] as number }
-  return { ok: false, reason: `its focus names a Condition with several ${what}s and its bodySite does not name one of them` }
+  return { ok: false, reason: `its focus names a Condition with several ${what}s and its bodySite does not name one of them`, ambiguous: true }
 }
 
 /** A line fact's line: `focus` → a medication resource among the line's sources; else a lineNumber component. */
@@ -382,7 +382,8 @@ function mapLesionPain (ctx: MappingContext, factPaths: ReadonlySet<CasePath>): 
     const spine = lesionTarget(ctx, observation, 'spine')
     const target = spine.ok ? { prefix: 'disease.spineLesions', target: spine } : { prefix: 'disease.nonSpineBoneLesions', target: lesionTarget(ctx, observation, 'nonSpine') }
     if (!target.target.ok) {
-      ctx.gap('disease.spineLesions', `${refOf(observation)}: pain score not used: ${spine.ok ? target.target.reason : spine.reason}`)
+      const reason = [spine, target.target].find((failed) => !failed.ok && failed.ambiguous)?.reason ?? `its focus (${focusKeys(ctx, observation).join(', ')}) names no bone lesion of the record`
+      ctx.gap('disease.spineLesions', `${refOf(observation)}: pain score not used: ${reason}`)
       continue
     }
     const path = `${target.prefix}[${target.target.index}].painNrs`
