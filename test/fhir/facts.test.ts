@@ -2,7 +2,7 @@ import t from 'tap'
 import { CASE_FACT_SYSTEM } from '../../src/fhir/constants.js'
 import type { MappingContext } from '../../src/fhir/mapping-context.js'
 import { FACT_PATHS, mapFacts, spineLevels } from '../../src/fhir/sections/facts.js'
-import { getAt } from '../../src/fhir/sections/observation-values.js'
+import { getAt, setAt } from '../../src/fhir/sections/observation-values.js'
 import type { FhirResource } from '../../src/fhir/types.js'
 import { caseFact, codes, condition, context, factCode, loinc, observation, quantity, valueInteger, valueString } from '../support/observation-builders.js'
 
@@ -175,6 +175,18 @@ t.test('number facts convert units of the same dimension (§6.8a): d and wk to m
   t.equal(display.sources['patient.estimatedSurvivalMonths']?.display, '14 d (2026-04-10)', 'the display keeps the unit sent')
 })
 
+t.test('an integer fact needs valueInteger', async (t) => {
+  const ctx = world([fact('f', 'disease.totalMetastaticLesions', valueString('3'))])
+  t.equal(ctx.draft.disease?.totalMetastaticLesions, undefined)
+  t.same(codes(ctx), ['FHIR_VALUE_UNREADABLE'])
+})
+
+t.test('setAt creates the objects and arrays a path needs', async (t) => {
+  const target = {}
+  setAt(target, 'a.b[1].c', 1)
+  t.same(target, { a: { b: [undefined, { c: 1 }] } })
+})
+
 t.test('number facts: no unit, or a comparator, is unusable', async (t) => {
   t.ok(codes(world([fact('f', 'patient.estimatedSurvivalMonths', quantity(6))])).includes('FHIR_UNIT_UNKNOWN'))
   t.ok(codes(world([fact('f', 'patient.estimatedSurvivalMonths', quantity(6, 'mo', '<'))])).includes('FHIR_VALUE_UNREADABLE'))
@@ -316,6 +328,8 @@ t.test('lesion facts: focus → the lesion\'s Condition; a Condition with severa
     ctx.state.lesionsByCondition.set('Condition/two', [{ kind: 'spine', index: 1 }, { kind: 'spine', index: 2 }])
   }
   const byLevel = world([twoLevels, caseFact('f', 'disease.spineLesions.bilsky', valueString('2'), '2026-05-01', { ...focus('Condition/two'), bodySite: { text: 'Lumbar vertebra 2' } })], prepare)
+  const listed = world([twoLevels, caseFact('f', 'disease.spineLesions.bilsky', valueString('1b'), '2026-05-01', { ...focus('Condition/two'), bodySite: [{ text: 'L1' }] })], prepare)
+  t.equal(listed.draft.disease?.spineLesions?.[1]?.bilsky, '1b', 'a bodySite sent as a list')
   t.equal(byLevel.draft.disease?.spineLesions?.[2]?.bilsky, '2')
   t.equal(byLevel.draft.disease?.spineLesions?.[1]?.bilsky, undefined)
   t.ok(byLevel.sources['disease.spineLesions[2].bilsky'])
@@ -353,6 +367,9 @@ t.test('lesion pain from LOINC 72514-3 [U] with the lesion as focus; a painNrs f
   const factWins = world([pain('p', valueInteger(6), focus('Condition/spine'), '2026-05-20'), fact('f', 'disease.spineLesions.painNrs', valueInteger(2))])
   t.equal(factWins.draft.disease?.spineLesions?.[0]?.painNrs, 2)
   t.same(codes(factWins), [])
+  const undatedScore = world([pain('p', quantity(5, '{score}'), focus('Condition/spine'), '2026-05-01')].map((resource) => ({ ...resource, effectiveDateTime: undefined })))
+  t.equal(undatedScore.draft.disease?.spineLesions?.[0]?.painNrs, 5, '{score} unit')
+  t.same(undatedScore.sources['disease.spineLesions[0].painNrs'], { label: 'Pain at the lesion (NRS 0–10)', display: 'pain 5/10 (undated)', refs: ['Observation/p'] })
   const outOfRange = world([pain('p', valueInteger(11))])
   t.equal(outOfRange.draft.disease?.spineLesions?.[0]?.painNrs, undefined)
   t.same(codes(outOfRange), ['FHIR_VALUE_OUT_OF_RANGE'])
@@ -379,6 +396,8 @@ t.test('line facts name their line by focus → one of its medication resources,
   const noLine = world([caseFact('f', 'history.metastaticLines.maxIldGrade', valueInteger(3), '2026-05-01', lineNumber(4))])
   t.same(codes(noLine), ['FHIR_FACT_INCONSISTENT'])
   t.match(noLine.gaps['history.metastaticLines.maxIldGrade'], [/lineNumber component \(4\) names no metastatic line/])
+  const noTarget = world([caseFact('f', 'history.metastaticLines.outcome', factCode('response'))])
+  t.match(noTarget.gaps['history.metastaticLines.outcome'], [/names no entry of history.metastaticLines \(focus none\)/])
   const nothing = world([caseFact('f', 'history.earlyStageTherapy.setting', factCode('neoadjuvant'))])
   t.match(nothing.gaps['history.earlyStageTherapy.setting'], [/names no entry of history.earlyStageTherapy \(focus none\)/])
   const shared = world([caseFact('f', 'history.metastaticLines.maxIldGrade', valueInteger(1), '2026-05-01', focus('MedicationRequest/m1'))], (ctx) => {

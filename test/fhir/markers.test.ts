@@ -107,6 +107,8 @@ t.test('text patterns: the most specific row among text and displays (ctm-bct sh
   t.same(other.draft.tumor, { her2Ihc: 'not_done' })
   const knownCode = mapped([observation('l', { coding: [{ system: LOINC, code: '10230-1' }], text: 'HER2 therapy LVEF' }, quantity(60, '%'))])
   t.same(knownCode.draft.tumor, { her2Ihc: 'not_done' }, 'an Observation another table claims by code is not read by its words')
+  const staging = mapped([observation('s', { coding: [{ system: SNOMED, code: '399537006' }], text: 'HER2 stage group' }, valueString('3+'))])
+  t.same(staging.draft.tumor, { her2Ihc: 'not_done' }, 'nor one claimed by a SNOMED staging code')
   const fact = mapped([observation('f', { coding: [{ system: 'https://her2-mbc-cds.example.org/fhir/CodeSystem/case-fact', code: 'tumor.her2Source' }], text: 'HER2 sample source' }, valueString('primary'))])
   t.same(fact.draft.tumor, { her2Ihc: 'not_done' }, 'a case fact is never a marker')
   t.notOk(codes(fact).includes('FHIR_MATCHED_BY_TEXT'))
@@ -176,6 +178,7 @@ t.test('HER2 ISH ratio (49683-6): {ratio}, 1, no unit, or valueRatio', async (t)
 t.test('HER2 ISH ratio unusable: another unit, a comparator, out of range, a bad valueRatio, no value', async (t) => {
   const rows: Array<[string, Record<string, unknown>, string]> = [
     ['unit mg', quantity(2, 'mg'), 'FHIR_UNIT_UNKNOWN'],
+    ['unit text only', { valueQuantity: { value: 2, unit: 'ratio' } }, 'FHIR_UNIT_UNKNOWN'],
     ['comparator', quantity(2, '{ratio}', '>='), 'FHIR_VALUE_UNREADABLE'],
     ['60', quantity(60), 'FHIR_VALUE_OUT_OF_RANGE'],
     ['denominator 0', { valueRatio: { numerator: { value: 1 }, denominator: { value: 0 } } }, 'FHIR_VALUE_UNREADABLE'],
@@ -286,6 +289,8 @@ t.test('the latest usable result of each row; same-date conflicts, preliminary, 
   const future = mapped([observation('f', loinc(IHC), valueString('3+'), '2027-01-01')])
   t.equal(future.draft.tumor?.her2Ihc, 'not_done')
   t.ok(codes(future).includes('FHIR_FUTURE_DATED'))
+  const futureUnreadable = mapped([observation('f', loinc(IHC), valueString('pending'), '2027-01-01')])
+  t.same(codes(futureUnreadable), ['FHIR_FUTURE_DATED'], 'a future unreadable result is only future-dated')
   const undated = mapped([observation('u', loinc(IHC), valueString('3+'), null)])
   t.equal(undated.draft.tumor?.her2Ihc, '3+')
   t.ok(codes(undated).includes('FHIR_UNDATED'))
@@ -305,15 +310,18 @@ t.test('her2Source from focus, mcode-related-condition or the specimen body site
     ['focus → the primary', { focus: [{ reference: 'Condition/prim' }] }, 'primary'],
     ['focus → another Condition with a breast site', { focus: [{ reference: 'Condition/x' }] }, 'primary'],
     ['mcode-related-condition → a metastatic Condition', related('Condition/liver'), 'metastasis'],
+    ['another extension naming a Condition', { extension: [{ url: 'http://example.org/other', valueReference: { reference: 'Condition/liver' } }] }, undefined],
     ['specimen collected from the liver', { specimen: { reference: 'Specimen/s1' } }, 'metastasis'],
     ['specimen collected from the breast', { specimen: { reference: 'Specimen/s2' } }, 'primary'],
     ['specimen without a body site', { specimen: { reference: 'Specimen/s3' } }, undefined],
     ['focus that does not resolve', { focus: [{ reference: 'Condition/gone' }] }, undefined],
+    ['focus → a resource that is no Condition nor Specimen', { focus: [{ reference: 'Patient/p1' }] }, undefined],
+    ['focus without a reference', { focus: [{ display: 'the liver biopsy' }] }, undefined],
     ['nothing', {}, undefined]
   ]
   for (const [name, extra, expected] of rows) {
     const ctx = context([
-      primary, liver, unlisted, specimen('s1', 'Liver'), specimen('s2', 'Left breast'), { resourceType: 'Specimen', id: 's3', collection: {} },
+      { resourceType: 'Patient', id: 'p1' }, primary, liver, unlisted, specimen('s1', 'Liver'), specimen('s2', 'Left breast'), { resourceType: 'Specimen', id: 's3', collection: {} },
       observation('h', loinc(IHC), valueString('3+'), '2026-01-10', extra)
     ])
     ctx.state.primaryConditions.push(primary)

@@ -46,6 +46,16 @@ t.test('ECOG [D] (variant #6): a later value outside 0–4 is skipped with FHIR_
   t.same(codes(older), [], 'an older out-of-range value is superseded and not reported')
 })
 
+t.test('ECOG undated (used only without a dated one, FHIR_UNDATED) or dated after evaluationDate (FHIR_FUTURE_DATED)', async (t) => {
+  const undated = mapped([observation('e', loinc('89247-1'), valueInteger(2), null)])
+  t.equal(undated.draft.patient?.ecog, 2)
+  t.same(undated.sources['patient.ecog'], { label: 'ECOG performance status now (0–4)', display: 'ECOG 2 (undated)', refs: ['Observation/e'] })
+  t.same(codes(undated), ['FHIR_UNDATED'])
+  const future = mapped([observation('e', loinc('89247-1'), valueInteger(7), '2026-07-01'), observation('ok', loinc('89247-1'), valueInteger(1), '2026-05-01')])
+  t.equal(future.draft.patient?.ecog, 1)
+  t.same(codes(future), ['FHIR_FUTURE_DATED'], 'a future value is not reported as out of range')
+})
+
 t.test('ECOG unusable: only out of range, or not a valueInteger → absent; Karnofsky is not converted', async (t) => {
   const five = mapped([observation('e', loinc('89247-1'), valueInteger(5))])
   t.equal(five.draft.patient, undefined)
@@ -208,7 +218,7 @@ t.test('17861-6 beside a corrected calcium, or in an unknown unit: no uncorrecte
 
 /* ---------------------------------------------------- creatinine clearance */
 
-const female70 = patient({ birthDate: '1955-06-01' })
+const female70 = patient({ birthDate: '1956-01-01' })
 const creatinine = (value: number, unit = 'mg/dL', date = '2026-02-20', code = '2160-0'): FhirResource => observation('cr', loinc(code), quantity(value, unit), date)
 const weight = (value: number, unit = 'kg', date = '2026-02-20', id = 'wt'): FhirResource => observation(id, loinc('29463-7'), quantity(value, unit), date)
 const asFemale = (ctx: MappingContext): void => { ctx.draft.patient = { sex: 'female' } }
@@ -232,6 +242,9 @@ t.test('CrCl derived [D]: × 0.85 only for female, age at the creatinine date, 1
   t.equal(birthdayBetween.draft.patient?.creatinineClearanceMlMin, 52, 'age 70 on the creatinine date, although 71 at evaluationDate')
   const umol = mapped([female70, creatinine(88.4, 'umol/L', '2026-02-20', '14682-9'), weight(62.9)], asFemale)
   t.equal(umol.draft.patient?.creatinineClearanceMlMin, 52, '88.4 µmol/L = 1 mg/dL')
+  const text = mapped([female70, observation('cr', loinc('14682-9'), { valueQuantity: { value: 88.4, unit: 'µmol/L' } }, '2026-02-20'), weight(62.9)], asFemale)
+  t.equal(text.draft.patient?.creatinineClearanceMlMin, 52, 'unit text µmol/L')
+  t.match(text.sources['patient.creatinineClearanceMlMin']?.display, /88\.4 µmol\/L = 1 mg\/dL/)
   const pounds = mapped([female70, creatinine(1.0), weight(138.67, '[lb_av]')], asFemale)
   t.equal(pounds.draft.patient?.creatinineClearanceMlMin, 52, '138.67 lb = 62.90 kg')
 })
@@ -241,6 +254,10 @@ t.test('CrCl derived: the weight nearest the creatinine within 90 days [D]; none
   const nearest = mapped([female70, creatinine(1.0), weight(80, 'kg', '2025-12-01', 'far'), weight(62.9, 'kg', '2026-02-10', 'near')], asFemale)
   t.equal(nearest.draft.patient?.creatinineClearanceMlMin, 52)
   t.same(nearest.sources['patient.creatinineClearanceMlMin']?.refs, ['Observation/cr', 'Observation/near', 'Patient/p1'])
+  const equidistant = mapped([female70, creatinine(1.0), weight(80, 'kg', '2026-02-10', 'before'), weight(62.9, 'kg', '2026-03-02', 'after')], asFemale)
+  t.same(equidistant.sources['patient.creatinineClearanceMlMin']?.refs, ['Observation/cr', 'Observation/after', 'Patient/p1'], 'equally near: the later')
+  const sameDay = mapped([female70, creatinine(1.0), weight(62.9, 'kg', '2026-02-20', 'wa'), weight(80, 'kg', '2026-02-20', 'wb')], asFemale)
+  t.same(sameDay.sources['patient.creatinineClearanceMlMin']?.refs, ['Observation/cr', 'Observation/wa', 'Patient/p1'], 'the same day: by id')
   const edge = mapped([female70, creatinine(1.0), weight(62.9, 'kg', '2025-11-22')], asFemale)
   t.equal(edge.draft.patient?.creatinineClearanceMlMin, 52, '90 days before: used')
   const tooFar = mapped([female70, creatinine(1.0), weight(62.9, 'kg', '2025-11-21')], asFemale)

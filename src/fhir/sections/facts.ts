@@ -6,10 +6,10 @@ import {
 import { LOINC_CODES } from '../codes.js'
 import { CASE_FACT_SYSTEM } from '../constants.js'
 import { refOf, type LesionRef, type MappingContext } from '../mapping-context.js'
-import { asArray, calendarDate, codingsOf, isObject, latest, readQuantity, resourceDate, statusUsable, wordsOf, type UnitTable } from '../read.js'
+import { asArray, calendarDate, codingsOf, isObject, latest, readQuantity, resourceDate, statusUsable, type UnitTable } from '../read.js'
 import type { CasePath, FhirResource, SourceEntry } from '../types.js'
 import {
-  chooseLatest, focusReferences, getAt, isCaseFact, observationsByLoinc, reportUnusable, setAt, shownDate,
+  bodySiteWords, chooseLatest, focusReferences, getAt, isCaseFact, observationsByLoinc, reportUnusable, setAt, shownDate,
   type Candidate, type Reading
 } from './observation-values.js'
 
@@ -176,7 +176,7 @@ function lesionTarget (ctx: MappingContext, observation: FhirResource, kind: Les
   const what = kind === 'spine' ? 'spine lesion' : 'non-spine bone lesion'
   if (indices.length === 1) return { ok: true, index: indices[0] as number }
   if (indices.length === 0) return { ok: false, reason: `its focus (${keys.join(', ') || 'none'}) names no ${what} of the record` }
-  const levels = kind === 'spine' ? spineLevels(asArray(observation.bodySite).length > 0 ? asArray(observation.bodySite).flatMap(wordsOf) : wordsOf(observation.bodySite)) : []
+  const levels = kind === 'spine' ? spineLevels(bodySiteWords(observation.bodySite)) : []
   const matching = indices.filter((index) => levels.includes(String(getAt(ctx.draft, `disease.spineLesions[${index}].level`))))
   if (matching.length === 1) return { ok: true, index: matching[0] as number }
   return { ok: false, reason: `its focus names a Condition with several ${what}s and its bodySite does not name one of them`, ambiguous: true }
@@ -278,7 +278,7 @@ function chooseList (ctx: MappingContext, path: CasePath, code: string, spec: Fa
   const usable = all.filter((candidate) => candidate.reading.ok)
   const newest = latest(ctx, usable.map((candidate) => ({ item: candidate, resource: candidate.resource, date: candidate.date })), path, () => true)
   for (const candidate of all) {
-    if (candidate.reading.ok || (candidate.date !== undefined && candidate.date > ctx.evaluationDate)) continue
+    if (candidate.reading.ok) continue
     if (newest?.date !== undefined && (candidate.date === undefined || candidate.date < newest.date)) continue
     reportUnusable(ctx, candidate.resource, candidate.date, candidate.reading, path)
   }
@@ -382,7 +382,7 @@ function mapLesionPain (ctx: MappingContext, factPaths: ReadonlySet<CasePath>): 
     const spine = lesionTarget(ctx, observation, 'spine')
     const target = spine.ok ? { prefix: 'disease.spineLesions', target: spine } : { prefix: 'disease.nonSpineBoneLesions', target: lesionTarget(ctx, observation, 'nonSpine') }
     if (!target.target.ok) {
-      const reason = [spine, target.target].find((failed) => !failed.ok && failed.ambiguous)?.reason ?? `its focus (${focusKeys(ctx, observation).join(', ')}) names no bone lesion of the record`
+      const reason = [spine, target.target].find((failed): failed is Extract<Target, { ok: false }> => !failed.ok && failed.ambiguous === true)?.reason ?? `its focus (${focusKeys(ctx, observation).join(', ')}) names no bone lesion of the record`
       ctx.gap('disease.spineLesions', `${refOf(observation)}: pain score not used: ${reason}`)
       continue
     }

@@ -8,7 +8,7 @@ import { refOf, type MappingContext } from '../mapping-context.js'
 import { asArray, asString, codingsOf, isObject, latest, readQuantity, resourceDate, statusUsable, wordsOf, type UnitTable } from '../read.js'
 import type { FhirResource } from '../types.js'
 import {
-  candidates, chooseLatest, focusReferences, hasAnyCode, hasKnownCode, isCaseFact, reportUnusable, roundHalfUp, shownDate,
+  bodySiteWords, candidates, chooseLatest, focusReferences, hasAnyCode, hasKnownCode, isCaseFact, reportUnusable, roundHalfUp, shownDate,
   type Candidate, type Chosen, type Reading
 } from './observation-values.js'
 
@@ -146,7 +146,8 @@ const RATIO_UNITS: UnitTable = { '{ratio}': (v) => v, 1: (v) => v, '': (v) => v 
 const COPY_UNITS: UnitTable = { '{copies}/{cell}': (v) => v, '/{cell}': (v) => v, '': (v) => v }
 const RELATED_CONDITION = 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-condition'
 
-const unitText = (quantity: unknown): string => isObject(quantity) ? String(quantity.code ?? quantity.unit) : ''
+/** The unit a quantity was sent in (called only for a quantity whose unit was not accepted). */
+const unitText = (quantity: unknown): string => String((quantity as Record<string, unknown>).code ?? (quantity as Record<string, unknown>).unit)
 
 /**
  * A HER2 ISH number (§6.4, §6.8a): ratio as `valueQuantity` ({ratio}, 1 or no unit) or `valueRatio`;
@@ -280,7 +281,8 @@ function her2StandIn (ctx: MappingContext, inputs: Her2Inputs): Chosen<Presence>
 
 /** §6.4: 48676-1 that disagrees with the status computed from IHC/ISH → the specific results win, FHIR_HER2_CONFLICT. */
 function checkOverallAgrees (ctx: MappingContext, overall: ReadonlyArray<Candidate<Presence>>, tumor: NonNullable<MappingContext['draft']['tumor']>): void {
-  const usable = overall.flatMap((candidate) => candidate.reading.ok ? [{ item: candidate.reading.value, resource: candidate.resource, date: candidate.date }] : [])
+  // Only usable interpretations are collected (her2Inputs reports the others).
+  const usable = overall.map((candidate) => ({ item: (candidate.reading as { value: Presence }).value, resource: candidate.resource, date: candidate.date }))
   const interpretation = latest(ctx, usable, 'HER2 overall interpretation')
   if (interpretation === undefined) return
   // The engine's classification (clinical-rules.md "her2Status") reads only the HER2 fields of the tumour.
@@ -301,7 +303,7 @@ const BREAST = /breast/i
 
 /** A body site: breast → primary, any other named site → metastasis, no words → unknown. */
 function siteSample (bodySite: unknown): Sample | undefined {
-  const words = asArray(bodySite).length > 0 ? asArray(bodySite).flatMap(wordsOf) : wordsOf(bodySite)
+  const words = bodySiteWords(bodySite)
   if (words.length === 0) return undefined
   return words.some((word) => BREAST.test(word)) ? 'primary' : 'metastasis'
 }

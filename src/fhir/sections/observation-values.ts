@@ -1,7 +1,7 @@
 import { LOINC_CODES, SNOMED_STAGING_CODES } from '../codes.js'
 import { CASE_FACT_SYSTEM, SYSTEMS } from '../constants.js'
 import { refOf, type MappingContext } from '../mapping-context.js'
-import { asArray, codingsOf, isObject, latest, resourceDate, statusUsable, type Dated } from '../read.js'
+import { asArray, codingsOf, isObject, latest, resourceDate, statusUsable, wordsOf, type Dated } from '../read.js'
 import type { CasePath, FhirResource, FhirWarningCode } from '../types.js'
 
 /**
@@ -44,6 +44,11 @@ export function hasAnyCode (concept: unknown, pairs: ReadonlyArray<readonly [str
 /** Observations of the patient coded with one of the LOINC codes that pass the status filter (§6.1 rule 3). */
 export function observationsByLoinc (ctx: MappingContext, codes: readonly string[]): FhirResource[] {
   return ctx.ofType('Observation').filter((observation) => hasLoinc(observation.code, codes) && statusUsable(ctx, observation))
+}
+
+/** The words of a `bodySite`: one CodeableConcept (Observation, Specimen.collection) or a list (Condition). */
+export function bodySiteWords (bodySite: unknown): string[] {
+  return Array.isArray(bodySite) ? bodySite.flatMap(wordsOf) : wordsOf(bodySite)
 }
 
 /** A date for a display: the calendar date, or "undated". */
@@ -95,7 +100,6 @@ export function chooseLatest<T> (ctx: MappingContext, all: ReadonlyArray<Candida
   for (const candidate of all) {
     const reading = candidate.reading
     if (reading.ok) continue
-    if (candidate.date !== undefined && candidate.date > ctx.evaluationDate) continue
     const superseded = best?.date !== undefined && (candidate.date === undefined || candidate.date < best.date)
     if (superseded) continue
     reportUnusable(ctx, candidate.resource, candidate.date, reading, path)
@@ -104,8 +108,12 @@ export function chooseLatest<T> (ctx: MappingContext, all: ReadonlyArray<Candida
   return { value: best.item.value, display: best.item.display, resource: best.resource, date: best.date, refs: best.item.refs ?? [refOf(best.resource)] }
 }
 
-/** Warns and records the gap of one unusable reading. */
+/** Warns and records the gap of one unusable reading; one dated after evaluationDate is only FHIR_FUTURE_DATED (§6.1 rule 4). */
 export function reportUnusable (ctx: MappingContext, resource: FhirResource, date: string | undefined, reading: { code: FhirWarningCode, reason: string }, path: CasePath): void {
+  if (date !== undefined && date > ctx.evaluationDate) {
+    ctx.warn('FHIR_FUTURE_DATED', `${refOf(resource)}: dated after the evaluation date; not used.`)
+    return
+  }
   ctx.warn(reading.code, `${refOf(resource)}: ${reading.reason}; not used.`)
   ctx.gap(path, `${refOf(resource)} (${shownDate(date)}): ${reading.reason}`)
 }
