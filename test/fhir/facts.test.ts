@@ -209,6 +209,8 @@ t.test('a fact for any other path is ignored with FHIR_FACT_NOT_ALLOWED (safety 
     t.equal(ctx.draft.tumor, undefined, path)
   }
   t.equal(world([caseFact('f', 'patient.ecog', valueInteger(0))]).draft.patient?.ecog, undefined)
+  const noCode = world([observation('f', { coding: [{ system: CASE_FACT_SYSTEM }] }, bool(true))])
+  t.same(codes(noCode), ['FHIR_FACT_NOT_ALLOWED'], 'a case-fact coding without a code')
 })
 
 t.test('boneModifyingAgent.agent: only "none"; never against an agent mapped from the medications (FHIR_FACT_INCONSISTENT)', async (t) => {

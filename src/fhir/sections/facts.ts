@@ -407,7 +407,7 @@ export function mapFacts (ctx: MappingContext): void {
   const groups = new Map<CasePath, { code: string, spec: FactSpec, candidates: Array<Candidate<FactValue>> }>()
   for (const observation of ctx.ofType('Observation')) {
     if (!isCaseFact(observation) || !statusUsable(ctx, observation)) continue
-    const code = factCode(observation) as string
+    const code = factCode(observation) ?? '(no code)'
     const spec = FACT_PATHS[code]
     if (spec === undefined) {
       ctx.warn('FHIR_FACT_NOT_ALLOWED', `${refOf(observation)}: ${code} is not a path read from case facts; safety-relevant values come only from their standard codes.`)

@@ -74,7 +74,7 @@ export function daysBetween (from: string, to: string): number {
 
 /** A reading of one Observation: a usable value with its display, or why it is not usable. */
 export type Reading<T> =
-  | { ok: true, value: T, display: string, refs?: string[] }
+  | { ok: true, value: T, display: string }
   | { ok: false, code: FhirWarningCode, reason: string }
 
 export interface Candidate<T> { resource: FhirResource, date: string | undefined, reading: Reading<T> }
@@ -92,7 +92,7 @@ export function candidates<T> (ctx: MappingContext, observations: readonly FhirR
  * resource, its date and the reason. Older unusable values are superseded and stay silent.
  */
 export function chooseLatest<T> (ctx: MappingContext, all: ReadonlyArray<Candidate<T>>, path: CasePath, what: string, same?: (a: T, b: T) => boolean): Chosen<T> | undefined {
-  const usable: Array<Dated<{ value: T, display: string, refs?: string[] }>> = []
+  const usable: Array<Dated<{ value: T, display: string }>> = []
   for (const candidate of all) {
     if (candidate.reading.ok) usable.push({ item: candidate.reading, resource: candidate.resource, date: candidate.date })
   }
@@ -105,7 +105,7 @@ export function chooseLatest<T> (ctx: MappingContext, all: ReadonlyArray<Candida
     reportUnusable(ctx, candidate.resource, candidate.date, reading, path)
   }
   if (best === undefined) return undefined
-  return { value: best.item.value, display: best.item.display, resource: best.resource, date: best.date, refs: best.item.refs ?? [refOf(best.resource)] }
+  return { value: best.item.value, display: best.item.display, resource: best.resource, date: best.date, refs: [refOf(best.resource)] }
 }
 
 /** Warns and records the gap of one unusable reading; one dated after evaluationDate is only FHIR_FUTURE_DATED (§6.1 rule 4). */
