@@ -158,3 +158,18 @@ export const CANCER_STAGING_SYSTEM = 'http://cancerstaging.org'
  * error; correcting it is this one number.
  */
 export const ICD10CM_BREAST_SIDE = { index: 4, right: '1', left: '2' } as const
+
+/**
+ * Answer codes of the tumour-marker value classes (§6.4): LOINC answers LA6577-6 / LA6576-8 and SNOMED
+ * qualifiers 260385009 / 10828004. As (system, code) pairs, since the systems differ.
+ */
+export const MARKER_ANSWERS = {
+  negative: [['http://loinc.org', 'LA6577-6'], ['http://snomed.info/sct', '260385009']],
+  positive: [['http://loinc.org', 'LA6576-8'], ['http://snomed.info/sct', '10828004']]
+} as const
+
+/** Pregnancy-status answers (82810-3), §6.5 [U: answer codes]. */
+export const PREGNANCY_ANSWERS = {
+  pregnant: [['http://loinc.org', 'LA15173-0'], ['http://snomed.info/sct', '77386006']],
+  notPregnant: [['http://loinc.org', 'LA26683-5'], ['http://snomed.info/sct', '60001007']]
+} as const
