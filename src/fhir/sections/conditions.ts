@@ -233,7 +233,8 @@ const DISTANT_GROUP_WORDS = /cervical|mediastin|intra-?abdominal|inguinal|pelvic
  * unknown side or group is not counted (FHIR_NODE_LATERALITY_UNKNOWN, gap on metastaticSites).
  */
 function nodesAreDistant (ctx: MappingContext, condition: UsableCondition, bodySites: unknown[], fromBodySite: boolean): boolean {
-  const codings = codingsOf(condition.resource.code)
+  // A generic secondary whose bodySite names the nodes: that bodySite's codes name the group.
+  const codings = fromBodySite ? bodySites.flatMap(codingsOf) : codingsOf(condition.resource.code)
   const icds = codings.flatMap((coding) => icdOf(coding) ?? [])
   const unknown = (why: string): false => {
     const message = `${condition.ref}: ${why}; not counted as a distant site.`
@@ -242,13 +243,12 @@ function nodesAreDistant (ctx: MappingContext, condition: UsableCondition, bodyS
     return false
   }
   let group: 'regional' | 'distant' | undefined
-  const axillaryCode = !fromBodySite && (codings.some((coding) => coding.system === SNOMED && (NODE_GROUP_CODES.axillarySnomed as readonly unknown[]).includes(coding.code)) ||
-    icds.some((icd) => inIcdList(NODE_GROUP_CODES.axillaryIcd10, icd)))
-  if (axillaryCode) group = 'regional'
-  else if (!fromBodySite && icds.some((icd) => inIcdList(NODE_GROUP_CODES.distantIcd10, icd))) group = 'distant'
+  if (codings.some((coding) => coding.system === SNOMED && (NODE_GROUP_CODES.axillarySnomed as readonly unknown[]).includes(coding.code)) ||
+    icds.some((icd) => inIcdList(NODE_GROUP_CODES.axillaryIcd10, icd))) group = 'regional'
+  else if (icds.some((icd) => inIcdList(NODE_GROUP_CODES.distantIcd10, icd))) group = 'distant'
   else {
-    const c77 = !fromBodySite && icds.some((icd) => inIcdList(NODE_GROUP_CODES.groupFromBodySiteIcd10, icd))
-    const words = [...bodySites.flatMap(wordsOf), ...(c77 ? [] : wordsOf(condition.resource.code))]
+    const c77 = icds.some((icd) => inIcdList(NODE_GROUP_CODES.groupFromBodySiteIcd10, icd))
+    const words = [...bodySites.flatMap(wordsOf), ...(c77 && !fromBodySite ? [] : wordsOf(condition.resource.code))]
     if (words.some((word) => DISTANT_GROUP_WORDS.test(word))) group = 'distant'
     else if (words.some((word) => REGIONAL_GROUP_WORDS.test(word))) group = 'regional'
   }

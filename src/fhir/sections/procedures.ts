@@ -105,7 +105,9 @@ function readCourse (ctx: MappingContext, procedure: Usable): Course {
     return dose === undefined ? [] : [{ doseGy: dose.value, fractions: integerValue(extensionsOf(volume, 'fractionsDelivered')[0]) }]
   }).sort((a, b) => b.doseGy - a.doseGy)
   const largest = volumes[0]
-  const fractions = largest?.fractions ?? integerValue(extensionsOf(resource, MCODE_RT_EXTENSIONS.sessions)[0])
+  // Without any volume dose, a volume's fraction count still counts (there is no largest volume to prefer).
+  const anyVolumeFractions = extensionsOf(resource, MCODE_RT_EXTENSIONS.doseDeliveredToVolume).map((volume) => integerValue(extensionsOf(volume, 'fractionsDelivered')[0])).find((value) => value !== undefined)
+  const fractions = (largest === undefined ? anyVolumeFractions : largest.fractions) ?? integerValue(extensionsOf(resource, MCODE_RT_EXTENSIONS.sessions)[0])
   const techniqueWords = extensionsOf(resource, MCODE_RT_EXTENSIONS.modalityAndTechnique).flatMap((extension) => [
     ...wordsOf(extension.valueCodeableConcept),
     ...asArray(extension.extension).filter(isObject).flatMap((part) => wordsOf(part.valueCodeableConcept))
@@ -138,32 +140,33 @@ function radiotherapy (ctx: MappingContext, procedure: Usable, book: CourseBook)
     return
   }
   const targets: Target[] = []
-  let boneTarget = false
+  // A bone target that found no lesion to attribute the course to (not even as a gap): FHIR_RT_SITE_WITHOUT_LESION.
+  let unattributed = false
   for (const bodySite of bodySites) {
     const levels = spineLevelsIn(wordsOf(bodySite))
     if (levels.length > 0) {
-      boneTarget = true
-      for (const level of levels) {
+      const found = levels.flatMap((level) => {
         const index = spineIndex(ctx, level)
-        if (index !== undefined) targets.push({ path: `disease.spineLesions[${index}]`, label: level })
-      }
+        return index === undefined ? [] : [{ path: `disease.spineLesions[${index}]`, label: level }]
+      })
+      targets.push(...found)
+      unattributed ||= found.length === 0
       continue
     }
     const regions = spineRegionsOf(bodySite)
     if (regions !== undefined) {
-      boneTarget = true
-      regionWithoutLevel(ctx, procedure, course, regions)
+      unattributed ||= !regionWithoutLevel(ctx, procedure, course, regions)
       continue
     }
     if (namesNonSpineBone(bodySite)) {
-      boneTarget = true
       const target = nonSpineTarget(ctx, procedure, nonSpineSiteOf(bodySite))
-      if (target !== undefined) targets.push(target)
+      if (target !== undefined && target !== 'ambiguous') targets.push(target)
+      unattributed ||= target === undefined
     }
     // Any other site (breast, chest wall, nodes): not a bone lesion of this Case; nothing to attribute.
   }
   if (targets.length === 0) {
-    if (boneTarget) ctx.warn('FHIR_RT_SITE_WITHOUT_LESION', `${procedure.ref}: radiotherapy to a bone site where no lesion is recorded; not used.`)
+    if (unattributed) ctx.warn('FHIR_RT_SITE_WITHOUT_LESION', `${procedure.ref}: radiotherapy to a bone site where no lesion is recorded; not used.`)
     return
   }
   const missing = [...(course.doseGy === undefined ? ['dose'] : []), ...(course.fractions === undefined ? ['fractions'] : [])]
@@ -189,21 +192,25 @@ function spineIndex (ctx: MappingContext, level: string): number | undefined {
   return index < 0 ? undefined : index
 }
 
-/** §6.7 [D]: RT to a vertebral region without a level leaves the priorRt of every spine lesion in that region as a gap. */
-function regionWithoutLevel (ctx: MappingContext, procedure: Usable, course: Course, regions: SpineRegion[]): void {
+/**
+ * §6.7 [D]: RT to a vertebral region without a level leaves the priorRt of every spine lesion in that
+ * region as a gap. Returns whether any lesion lies in the region.
+ */
+function regionWithoutLevel (ctx: MappingContext, procedure: Usable, course: Course, regions: SpineRegion[]): boolean {
   ctx.warn('FHIR_PRIOR_RT_LEVEL_UNKNOWN', `${procedure.ref}: radiotherapy to the ${regions.length === 4 ? '' : `${regions.join('/')} `}spine without a vertebral level.`)
   const lesions = (ctx.draft.disease?.spineLesions ?? []).flatMap((lesion, index) =>
     lesion.level !== undefined && regions.includes(regionOfLevel(lesion.level)) ? [index] : [])
   for (const index of lesions) {
     ctx.gap(`disease.spineLesions[${index}].priorRt`, `radiotherapy ${describeDate(course.date)} to the ${regions.length === 4 ? '' : `${regions.join('/')} `}spine without a level; it may have included this level (${procedure.ref})`)
   }
+  return lesions.length > 0
 }
 
 /**
  * The non-spine lesion of the RT's skeletal site. Several lesions of that site: the Condition the
  * Procedure names in `reasonReference` decides; otherwise the course is not attributed (a gap on each).
  */
-function nonSpineTarget (ctx: MappingContext, procedure: Usable, site: string): Target | undefined {
+function nonSpineTarget (ctx: MappingContext, procedure: Usable, site: string): Target | 'ambiguous' | undefined {
   const lesions = (ctx.draft.disease?.nonSpineBoneLesions ?? []).flatMap((lesion, index) => lesion.site === site ? [index] : [])
   if (lesions.length <= 1) return lesions[0] === undefined ? undefined : { path: `disease.nonSpineBoneLesions[${lesions[0]}]`, label: site }
   const reasons = asArray(procedure.resource.reasonReference).filter(isObject).flatMap((reference) => {
@@ -214,7 +221,7 @@ function nonSpineTarget (ctx: MappingContext, procedure: Usable, site: string): 
   if (chosen.length === 1) return { path: `disease.nonSpineBoneLesions[${chosen[0] as number}]`, label: site }
   ctx.warn('FHIR_RT_SITE_WITHOUT_LESION', `${procedure.ref}: radiotherapy to the ${site}, where several lesions are recorded; not attributed to one.`)
   for (const index of lesions) ctx.gap(`disease.nonSpineBoneLesions[${index}].priorRt`, `radiotherapy to the ${site} not attributed to one of its lesions (${procedure.ref})`)
-  return undefined
+  return 'ambiguous'
 }
 
 /**
