@@ -16,13 +16,8 @@ export type NonSpineSite = typeof NON_SPINE_SITES[number]
 export const SPINE_REGIONS: readonly SpineRegion[] = ['cervical', 'thoracic', 'lumbar', 'sacral']
 
 /** The bodySite CodeableConcepts of a resource (malformed entries dropped). */
-export function bodySitesOf (resource: FhirResource): unknown[] {
+export function bodySitesOf (resource: FhirResource): Array<Record<string, unknown>> {
   return asArray(resource.bodySite).filter(isObject)
-}
-
-/** Every word of the resource's bodySites (texts and displays). */
-export function bodySiteWords (resource: FhirResource): string[] {
-  return bodySitesOf(resource).flatMap(wordsOf)
 }
 
 // §6.3 / §6.8a: `T7`, `t7`, `T 7`, `T-7`, `Th7`, and `thoracic vertebra 7`.
@@ -100,8 +95,7 @@ export function namesNonSpineBone (bodySite: unknown): boolean {
  * 7771000 left [U]), else the words `left` / `right` in its text or displays. Both sides, or none:
  * undefined.
  */
-export function sideOf (bodySite: unknown): Side | undefined {
-  if (!isObject(bodySite)) return undefined
+export function sideOf (bodySite: Record<string, unknown>): Side | undefined {
   const sides = new Set<Side>()
   for (const extension of asArray(bodySite.extension).filter(isObject)) {
     if (extension.url !== LATERALITY.extensionUrl) continue

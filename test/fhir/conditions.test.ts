@@ -254,7 +254,7 @@ t.test('§6.3 the primary\'s side from ICD-10-CM, as the spec writes it: C50.x1x
   t.equal(run([condition('p', coded(ICD10CM, 'C50.421'))], conditionsOnly).state.primarySide, 'left', 'pinned as written')
   t.equal(run([condition('p', coded(ICD10CM, 'C50.9'))], conditionsOnly).state.primarySide, undefined)
   t.equal(run([condition('p', coded(ICD10, 'C50.411'))], conditionsOnly).state.primarySide, undefined, 'ICD-10 (WHO) has no side')
-  t.equal(run([condition('p', { coding: [{ system: ICD10CM, code: 'C79.51' }, { system: SCT, code: '254837009' }] })], conditionsOnly).state.primarySide, undefined)
+  t.equal(run([condition('p', { coding: [{ system: SCT, code: '254837009' }, { system: ICD10CM, code: 'D05.10' }] })], conditionsOnly).state.primarySide, undefined)
   t.equal(run([condition('p', coded(ICD10CM, 'C50.411'), { bodySite: [text('Left breast')] })], conditionsOnly).state.primarySide, 'left', 'bodySite first')
 })
 
@@ -406,4 +406,10 @@ t.test('an unrelated Condition is not classified and adds nothing', async (t) =>
   t.same(sitesOf(ctx), [])
   t.same(ctx.warnings, [])
   t.same(ctx.gaps, {})
+})
+
+t.test('§6.3 generic secondary: two bodySites of one site are one site with both lesions', async (t) => {
+  const ctx = run([condition('g', coded(SCT, '128462008'), { bodySite: [text('L5 vertebra'), text('T7 vertebra')] })], conditionsOnly)
+  t.same(sitesOf(ctx), ['bone'])
+  t.same(ctx.draft.disease?.spineLesions, [{ level: 'L5' }, { level: 'T7' }])
 })

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { MappingContext } from '../../src/fhir/mapping-context.js'
+import { deriveFields } from '../../src/fhir/sections/derived.js'
 import {
   boneMet, codes, coded, condition, doseToVolume, ICD10CM, lateral, LNC, observation, primary, procedure, run, SCT, SESSIONS_URL, text
 } from '../support/fhir-disease-builders.js'
@@ -183,4 +185,29 @@ t.test('§12.4 B #9–#12 at mapper level on one seed-like patient', async (t) =
   t.same(course.draft.disease?.spineLesions, [{ level: 'L5', priorRt: { doseGy: 8, fractions: 1, technique: 'conventional', date: '2026-02-01' } }])
   t.equal(course.draft.disease?.presentation, 'de_novo_metastatic')
   t.equal(course.draft.disease?.primaryIntact, true)
+})
+
+t.test('the derivations read only the draft and state: run alone on nothing, or after a fact-like brain site', async (t) => {
+  const ctx = run([], [deriveFields])
+  t.equal(ctx.draft.disease?.presentation, 'early')
+  t.same(codes(ctx), ['FHIR_PRESENTATION_ASSUMED'])
+  const brain = new MappingContext([diseaseStatus('s', '359746009', '2026-03-16')], { patientRef: 'Patient/p1', evaluationDate: '2026-06-01' }, () => undefined)
+  brain.draft.disease = { metastaticSites: ['brain'] }
+  deriveFields(brain)
+  t.same(brain.draft.disease.brain, { present: true })
+  t.same(brain.sources['disease.brain.present']?.refs, [])
+  t.ok(brain.gaps['disease.extracranialStatus'] !== undefined)
+  const status = run([diseaseStatus('s', '359746009', '2026-03-16')], [deriveFields])
+  t.equal(status.draft.disease?.extracranialStatus, 'stable')
+})
+
+t.test('§6.8 primaryIntact: the display names the first dated breast surgery; undated ones come last', async (t) => {
+  const ctx = run([
+    primary('p', 'left', '2019-01-01'),
+    procedure('u', coded(SCT, '392021009', 'Lumpectomy of breast')),
+    procedure('d', text('Right mastectomy'), { performedDateTime: '2020-01-01' }),
+    procedure('v', coded(SCT, '392021009', 'Lumpectomy of breast')),
+    procedure('e', text('Left mastectomy'), { performedDateTime: '2019-06-01' })
+  ])
+  t.equal(ctx.sources['disease.primaryIntact']?.display, 'no (Left mastectomy, 2019-06-01)')
 })

@@ -179,8 +179,8 @@ t.test('§6.7 [D] RT to a vertebral region without a level: FHIR_PRIOR_RT_LEVEL_
   t.same(ctx.gaps['disease.spineLesions[1].priorRt'], gap)
   t.same(ctx.gaps['disease.spineLesions[2].priorRt'], gap)
   t.equal(ctx.gaps['disease.spineLesions[0].priorRt'], undefined, 'T12 is not lumbar')
-  const whole = run([boneMet('t', 'T12'), boneMet('c', 'C3'), procedure('rt', RT, { bodySite: [text('Spine')], performedDateTime: '2019-11-01' })], sections)
-  t.ok(whole.gaps['disease.spineLesions[0].priorRt'] !== undefined && whole.gaps['disease.spineLesions[1].priorRt'] !== undefined, 'a spine without a region: every lesion')
+  const whole = run([boneMet('t', 'T12'), boneMet('c', 'C3'), boneMet('s', 'S1'), procedure('rt', RT, { bodySite: [text('Spine')], performedDateTime: '2019-11-01' })], sections)
+  t.same(Object.keys(whole.gaps).sort(), ['disease.spineLesions[0].priorRt', 'disease.spineLesions[1].priorRt', 'disease.spineLesions[2].priorRt'], 'a spine without a region: every lesion')
   const noLesion = run([boneMet('t', 'T12'), procedure('rt', RT, { bodySite: [coded(SCT, '122496007')], performedDateTime: '2019-11-01' })], sections)
   t.same(codes(noLesion), ['FHIR_PRIOR_RT_LEVEL_UNKNOWN', 'FHIR_RT_SITE_WITHOUT_LESION'], 'no lesion in the region')
 })
@@ -325,4 +325,25 @@ t.test('§6.7 as written: "WBRT" or "SRS" alone is not in the radiotherapy text 
   const ctx = run([brainMet, procedure('rt', text('WBRT'), { bodySite: [text('Brain')], performedDateTime: '2025-02-01' })], sections)
   t.equal(brainOf(ctx), undefined)
   t.same(ctx.warnings, [])
+})
+
+t.test('RT edge cases: no spine lesions at all, sessions as positiveInt or integer, reasons that name no lesion, undated brain RT and surgery', async (t) => {
+  const noSpine = run([boneMet('f', 'Femur'), rtCourse('rt', 'L2', 800, 'cGy', 1)], sections)
+  t.same(codes(noSpine), ['FHIR_RT_SITE_WITHOUT_LESION'])
+  const noRegion = run([boneMet('f', 'Femur'), procedure('rt', RT, { bodySite: [text('Lumbar spine')], performedDateTime: '2025-01-01' })], sections)
+  t.same(codes(noRegion), ['FHIR_PRIOR_RT_LEVEL_UNKNOWN', 'FHIR_RT_SITE_WITHOUT_LESION'])
+  for (const key of ['valuePositiveInt', 'valueInteger']) {
+    const ctx = run([boneMet('b', 'T7'), procedure('rt', COURSE_SUMMARY, { bodySite: [text('T7')], performedDateTime: '2025-03-01', extension: [doseToVolume(2000, 'cGy'), { url: SESSIONS_URL, [key]: 5 }] })], sections)
+    t.equal((spine(ctx) as Array<{ priorRt?: { fractions?: number } }>)[0]?.priorRt?.fractions, 5, key)
+  }
+  const reasons = run([
+    primary('p', 'left'), boneMet('s', 'T7'), boneMet('lf', 'Left femur'), boneMet('rf', 'Right femur'),
+    { ...rtCourse('rt', 'Femur', 800, 'cGy', 1), reasonReference: [{ reference: 'Condition/p' }, { reference: 'Condition/s' }] }
+  ], sections)
+  t.same(codes(reasons), ['FHIR_RT_SITE_WITHOUT_LESION'], 'reasons naming no femur lesion do not decide')
+  const brainUndated = run([condition('br', coded(ICD10CM, 'C79.31')), procedure('rt', { ...RT, text: 'WBRT' }, { bodySite: [text('Brain')] })], sections)
+  t.same(brainUndated.draft.disease?.brain, { priorRt: { technique: 'wbrt' } })
+  t.same(brainUndated.sources['disease.brain.priorRt'], { label: 'Technique of the latest brain radiotherapy', display: 'whole-brain radiotherapy', refs: ['Procedure/rt'] })
+  const surgeryUndated = run([boneMet('b', 'T7'), procedure('s', text('Vertebroplasty'), { bodySite: [text('T7')] })], sections)
+  t.same(spine(surgeryUndated), [{ level: 'T7', surgery: { type: 'augmentation' } }])
 })

@@ -140,3 +140,21 @@ t.test('§6.1 rule 5 applies to staging: undated used only without a dated one, 
   const noStage = run([staging('g', coded(LNC, '21908-9'), text('IIIA'), undefined)], sections)
   t.same(noStage.sources['disease.ajcc.m'], { label: 'AJCC M category', display: 'M0 from stage group III ("IIIA")', refs: ['Observation/g'] })
 })
+
+t.test('§6.8 reading values defensively: codings without code or display, no value, unreadable M, a bare "IV"', async (t) => {
+  const ctx = run([
+    staging('t', coded(LNC, '21905-5'), { coding: [{ system: CANCER_STAGING }, { system: SCT, display: 'cT2' }] }, '2025-01-10'),
+    observation('n', coded(LNC, '21906-3'), {}, '2025-01-10'),
+    staging('m', coded(LNC, '21907-1'), text('MX'), '2025-01-10')
+  ], sections)
+  t.same(ajccOf(ctx), { t: 'cT2' })
+  t.same(ctx.gaps['disease.ajcc.n'], ['Observation/n: AJCC N category value not readable'])
+  t.same(ctx.gaps['disease.ajcc.m'], ['Observation/m: AJCC M category value not readable'])
+  const group = run([staging('g', coded(LNC, '21908-9'), { coding: [{ system: CANCER_STAGING, display: 'Clinical group IV' }] }, '2025-01-10')], sections)
+  t.equal(group.draft.disease?.ajcc?.m, 'M1', 'a display with "IV"')
+  t.equal(group.state.latestStageGroup?.written, 'Clinical group IV')
+  const codeOnly = run([staging('g', coded(LNC, '21908-9'), { coding: [{ system: CANCER_STAGING, code: '2B' }] }, '2025-01-10')], sections)
+  t.equal(codeOnly.state.latestStageGroup?.written, '2B', 'written: the code when no words')
+  const nothingWritten = run([staging('g', coded(LNC, '21908-9'), { coding: [{ system: SCT }], text: '' }, '2025-01-10')], sections)
+  t.match(nothingWritten.gaps['disease.ajcc.m'], [/not readable/])
+})

@@ -21,6 +21,7 @@ type MetastaticSite = typeof METASTATIC_SITES[number]
 /** What a Condition's code says: the primary, or a secondary of one site row of §6.3. */
 type SiteKind = keyof typeof METASTATIC_SITE_CODES
 type ConditionKind = 'primary' | SiteKind
+type BodySite = Record<string, unknown>
 
 /* ------------------------------------------------------------------ codes */
 
@@ -196,15 +197,16 @@ function icd10cmSide (resource: FhirResource): Side | undefined {
 function sitesOfCondition (ctx: MappingContext, condition: UsableCondition, lesions: LesionBook): MetastaticSite[] {
   const kind = condition.kind as SiteKind
   const bodySites = bodySitesOf(condition.resource)
-  const parts: Array<{ kind: SiteKind, bodySites: unknown[], fromBodySite: boolean }> = []
+  const parts: Array<{ kind: SiteKind, bodySites: BodySite[], fromBodySite: boolean }> = []
   if (kind === 'other' && isGenericSecondary(condition.resource, condition.byText) && bodySites.length > 0) {
     for (const bodySite of bodySites) {
-      const site = siteOfBodySite(bodySite)
-      if (site === undefined) {
+      const recognised = siteOfBodySite(bodySite)
+      if (recognised === undefined) {
         ctx.warn('FHIR_SITE_UNRECOGNISED', `${condition.ref}: the body site of a secondary malignancy was not recognised; counted as "other".`)
       }
-      const part = parts.find((candidate) => candidate.kind === (site ?? 'other'))
-      if (part === undefined) parts.push({ kind: site ?? 'other', bodySites: [bodySite], fromBodySite: true })
+      const site = recognised ?? 'other'
+      const part = parts.find((candidate) => candidate.kind === site)
+      if (part === undefined) parts.push({ kind: site, bodySites: [bodySite], fromBodySite: true })
       else part.bodySites.push(bodySite)
     }
   } else {
@@ -232,7 +234,7 @@ const DISTANT_GROUP_WORDS = /cervical|mediastin|intra-?abdominal|inguinal|pelvic
  * names it). A regional group counts as `distant_nodes` only on the side opposite the primary; an
  * unknown side or group is not counted (FHIR_NODE_LATERALITY_UNKNOWN, gap on metastaticSites).
  */
-function nodesAreDistant (ctx: MappingContext, condition: UsableCondition, bodySites: unknown[], fromBodySite: boolean): boolean {
+function nodesAreDistant (ctx: MappingContext, condition: UsableCondition, bodySites: BodySite[], fromBodySite: boolean): boolean {
   // A generic secondary whose bodySite names the nodes: that bodySite's codes name the group.
   const codings = fromBodySite ? bodySites.flatMap(codingsOf) : codingsOf(condition.resource.code)
   const icds = codings.flatMap((coding) => icdOf(coding) ?? [])
@@ -268,14 +270,15 @@ function siteWords (site: MetastaticSite): string {
 /** §6.9 disease.metastaticSites is always set (the list may be empty), in the enum order of the schema. */
 function writeSites (ctx: MappingContext, sites: Map<MetastaticSite, UsableCondition[]>): void {
   const ordered = METASTATIC_SITES.filter((site) => sites.has(site))
+  const entries = ordered.map((site) => [site, sites.get(site) as UsableCondition[]] as const)
   const disease = ctx.draft.disease ??= {}
   disease.metastaticSites = ordered
-  ctx.state.siteConditions = Object.fromEntries(ordered.map((site) => [site, (sites.get(site) ?? []).map((condition) => condition.ref)]))
-  const conditions = [...new Set(ordered.flatMap((site) => sites.get(site) ?? []))]
-  const display = ordered.length === 0
+  ctx.state.siteConditions = Object.fromEntries(entries.map(([site, conditions]) => [site, conditions.map((condition) => condition.ref)]))
+  const conditions = [...new Set(entries.flatMap(([, siteConditions]) => siteConditions))]
+  const display = entries.length === 0
     ? 'no distant metastasis recorded'
-    : ordered.map((site) => {
-      const date = earliest(sites.get(site) ?? [])
+    : entries.map(([site, siteConditions]) => {
+      const date = earliest(siteConditions)
       return date === undefined ? siteWords(site) : `${siteWords(site)} (${date})`
     }).join(', ')
   const date = earliest(conditions)
@@ -319,7 +322,7 @@ class LesionBook {
   private readonly nonSpine = new Map<string, LesionEntry & { site: NonSpineSite }>()
   private readonly byCondition = new Map<string, LesionRef[]>()
 
-  add (ctx: MappingContext, condition: UsableCondition, bodySites: unknown[]): void {
+  add (ctx: MappingContext, condition: UsableCondition, bodySites: BodySite[]): void {
     if (bodySites.length === 0) {
       ctx.warn('FHIR_LESION_SITE_UNKNOWN', `${condition.ref}: bone metastasis without a body site; no lesion recorded.`)
       return

@@ -88,13 +88,13 @@ function derivePrimaryIntact (ctx: MappingContext): void {
   const surgeries = ctx.state.breastSurgeries ?? []
   if (surgeries.length > 0) {
     disease.primaryIntact = false
-    const dated = surgeries.flatMap((surgery) => surgery.date === undefined ? [] : [surgery.date]).sort()
-    const first = surgeries.find((surgery) => surgery.date === dated[0]) ?? surgeries[0]
+    // The first breast surgery (undated ones last) names the display.
+    const first = [...surgeries].sort((a, b) => (a.date ?? '9999').localeCompare(b.date ?? '9999'))[0] as typeof surgeries[number]
     ctx.source('disease.primaryIntact', {
       label: 'Breast primary in place',
-      display: `no (${first?.display ?? 'breast surgery'}${first?.date === undefined ? '' : `, ${first.date}`})`,
+      display: `no (${first.display}${first.date === undefined ? '' : `, ${first.date}`})`,
       refs: surgeries.map((surgery) => surgery.ref),
-      ...(first?.date === undefined ? {} : { date: first.date })
+      ...(first.date === undefined ? {} : { date: first.date })
     })
   } else if (disease.presentation === 'de_novo_metastatic') {
     disease.primaryIntact = true

@@ -79,8 +79,8 @@ function courseDate (ctx: MappingContext, procedure: Usable): string | undefined
 
 interface Course { doseGy?: number, fractions?: number, sbrt: boolean, words: string[], date?: string }
 
-function extensionsOf (element: unknown, url: string): Array<Record<string, unknown>> {
-  return isObject(element) ? asArray(element.extension).filter(isObject).filter((extension) => extension.url === url) : []
+function extensionsOf (element: Record<string, unknown>, url: string): Array<Record<string, unknown>> {
+  return asArray(element.extension).filter(isObject).filter((extension) => extension.url === url)
 }
 
 const integerValue = (extension: Record<string, unknown> | undefined): number | undefined => {

@@ -97,24 +97,24 @@ function writtenValue (observation: FhirResource): string {
 interface Reading { value: string | undefined, written: string }
 
 export function mapStaging (ctx: MappingContext): void {
-  const byCategory = new Map<Category, FhirResource[]>(CATEGORIES.map((category) => [category, []]))
+  const byCategory: Record<Category, FhirResource[]> = { stagingT: [], stagingN: [], stagingM: [], stageGroup: [] }
   for (const observation of ctx.ofType('Observation')) {
     const category = categoryOf(observation)
     if (category === undefined || !statusUsable(ctx, observation)) continue
-    byCategory.get(category)?.push(observation)
+    byCategory[category].push(observation)
   }
-  const stageGroup = latestStageGroup(ctx, byCategory.get('stageGroup') ?? [])
+  const stageGroup = latestStageGroup(ctx, byCategory.stageGroup)
   const fields: ReadonlyArray<readonly [Exclude<Category, 'stageGroup'>, 't' | 'n' | 'm', string]> = [
     ['stagingT', 't', 'AJCC T category'], ['stagingN', 'n', 'AJCC N category'], ['stagingM', 'm', 'AJCC M category']
   ]
   for (const [category, key, label] of fields) {
-    const chosen = latestReading(ctx, byCategory.get(category) ?? [], label, `disease.ajcc.${key}`, (observation) => categoryValue(category, observation))
+    const chosen = latestReading(ctx, byCategory[category], label, `disease.ajcc.${key}`, (observation) => categoryValue(category, observation))
     if (chosen?.item.value !== undefined) {
       setAjcc(ctx, key, chosen.item.value, { label, display: withDate(chosen.item.value, chosen.date), refs: [refOf(chosen.resource)], ...dateOf(chosen.date) })
     }
   }
   if (ctx.draft.disease?.ajcc?.m === undefined) mFromStageGroup(ctx, stageGroup)
-  metastaticDateFromStaging(ctx, byCategory.get('stagingM') ?? [], byCategory.get('stageGroup') ?? [])
+  metastaticDateFromStaging(ctx, byCategory.stagingM, byCategory.stageGroup)
 }
 
 /** §6.8: without an M category, the latest stage group gives M1 for IV and M0 for 0–III. */
