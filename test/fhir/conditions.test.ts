@@ -413,3 +413,18 @@ t.test('§6.3 generic secondary: two bodySites of one site are one site with bot
   t.same(sitesOf(ctx), ['bone'])
   t.same(ctx.draft.disease?.spineLesions, [{ level: 'L5' }, { level: 'T7' }])
 })
+
+t.test('§6.3 every site row unusable: refuted, entered-in-error, unconfirmed or future-dated Conditions count for nothing', async (t) => {
+  for (const [site, snomed, icd] of SITE_ROWS) {
+    const code = snomed[0] === undefined ? coded(ICD10CM, icd[0] as string) : coded(SCT, snomed[0])
+    for (const verification of ['refuted', 'entered-in-error', 'unconfirmed']) {
+      t.same(sitesOf(run([condition('m', code, { verification })], conditionsOnly)), [], `${site} ${verification}`)
+    }
+    const future = run([condition('m', code, { onset: '2026-06-02' })], conditionsOnly)
+    t.same(sitesOf(future), [], `${site} future`)
+    t.same(codes(future), ['FHIR_FUTURE_DATED'])
+  }
+  const nodes = run([primary('p', 'left'), condition('n', coded(SCT, '94181007'), { verification: 'provisional', bodySite: [lateral(text('Axilla'), 'right')] })], conditionsOnly)
+  t.same(sitesOf(nodes), [])
+  t.same(nodes.gaps['disease.metastaticSites'], ['Condition/n: provisional diagnosis, not used'])
+})

@@ -57,10 +57,13 @@ t.test('§6.1 unusable staging: preliminary (FHIR_PRELIMINARY_IGNORED), cancelle
     staging('pre', coded(LNC, '21905-5'), text('cT3'), '2025-01-01', 'preliminary'),
     staging('can', coded(LNC, '21906-3'), text('cN1'), '2025-01-01', 'cancelled'),
     staging('fut', coded(LNC, '21907-1'), text('cM1'), '2026-07-01'),
-    staging('txt', text('Clinical T category'), text('cT2'), '2025-01-01')
+    staging('txt', text('Clinical T category'), text('cT2'), '2025-01-01'),
+    staging('grp', coded(LNC, '21908-9'), text('Stage IV'), '2025-01-01', 'entered-in-error')
   ], sections)
   t.equal(ajccOf(ctx), undefined)
   t.same(codes(ctx), ['FHIR_PRELIMINARY_IGNORED', 'FHIR_FUTURE_DATED'])
+  t.equal(ctx.state.latestStageGroup, undefined)
+  t.equal(ctx.draft.disease?.metastaticDiagnosisDate, undefined)
 })
 
 t.test('§6.8 without an M category the latest stage group gives M1 for IV, M0 for 0–III (every stage-group code)', async (t) => {
