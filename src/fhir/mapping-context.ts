@@ -28,6 +28,12 @@ export interface MappingState {
   firstAntiHer2Date?: string
   /** Fields derived by a section that a case-fact may override (§6.8 "derived unless a fact is given"). */
   derived: Set<CasePath>
+  /** Per metastatic site, the Conditions that gave it (§6.3; derived.ts names the brain ones). */
+  siteConditions?: Partial<Record<string, string[]>>
+  /** The latest AJCC stage group (§6.8 disease.ajcc): 0–4, as written, its Observation and date. */
+  latestStageGroup?: { stage: 0 | 1 | 2 | 3 | 4, written: string, ref: string, date?: string }
+  /** Breast surgery Procedures (§6.7), for disease.primaryIntact (§6.8). */
+  breastSurgeries?: Array<{ ref: string, display: string, date?: string }>
 }
 
 export class MappingContext {
