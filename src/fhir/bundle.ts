@@ -134,6 +134,12 @@ function containedIn (container: FhirResource | undefined, id: string): FhirReso
   return contained.find((resource): resource is FhirResource => isObject(resource) && typeof resource.resourceType === 'string' && resource.id === id)
 }
 
+/** What duplicates are compared on: the resource in JCS form, without its narrative (§5: narratives are ignored). */
+function contentOf (resource: FhirResource): string {
+  const { text: _narrative, ...content } = resource
+  return canonicalJson(content)
+}
+
 /** A resource's id when it is a usable string (a malformed id counts as absent). */
 const idOf = (resource: FhirResource): string | undefined => asString(resource.id)
 
@@ -145,7 +151,7 @@ export function describeResource (resource: FhirResource): string {
 
 /**
  * Indexes resources for reference resolution (§5) and deduplicates them: entries with the same
- * `Type/id` are one resource when identical (JCS-equal), else the last in bundle order wins with
+ * `Type/id` are one resource when identical (JCS-equal, the narrative `text` aside), else the last in bundle order wins with
  * FHIR_DUPLICATE_RESOURCE. A resource without an id is never a duplicate. `resolve(reference, from)`
  * tries, in order: (1) fullUrl exactly; (2) relative `Type/id`, `/_history/n` stripped; (3) an
  * absolute URL ending in `Type/id`; (4) `#id`, a resource contained in `from`. A fullUrl of a
@@ -171,7 +177,7 @@ export function indexResources (located: readonly LocatedResource[]): { resource
     const previous = byKey.get(key)
     if (previous === undefined) {
       byKey.set(key, resource)
-    } else if (canonicalJson(previous) !== canonicalJson(resource)) {
+    } else if (contentOf(previous) !== contentOf(resource)) {
       // The last in bundle order wins, and takes the last position.
       byKey.delete(key)
       byKey.set(key, resource)

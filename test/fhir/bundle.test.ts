@@ -201,6 +201,15 @@ t.test('duplicates: identical means JCS-equal, whatever the key order', async (t
   t.strictSame(result.warnings, [])
 })
 
+t.test('duplicates: entries that differ only in their narrative (text) are identical (§5: narratives are ignored)', async (t) => {
+  const first = observation('o1', { text: { status: 'generated', div: '<div>ECOG 1</div>' } })
+  const second = observation('o1', { text: { status: 'generated', div: '<div>ECOG one, seen in clinic</div>' } })
+  const result = ok(t, readBundle(collection(patient(), first, second)))
+  t.equal(result.resources.length, 2)
+  t.equal(result.resources[1], first, 'the first is kept')
+  t.strictSame(result.warnings, [])
+})
+
 t.test('duplicates: different content → the last in bundle order wins, FHIR_DUPLICATE_RESOURCE', async (t) => {
   const first = observation('o1', { valueInteger: 0 })
   const last = observation('o1', { valueInteger: 4 })
