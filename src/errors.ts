@@ -11,6 +11,8 @@ import { RequestValidationError } from './http/validator.js'
  */
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+/** FHIR input on /v1 (spec/ehr-integration.md §5); src/routes/fhir-input.ts re-exports it. */
+export const FHIR_MEDIA_TYPE = 'application/fhir+json'
 const PROBLEM_BASE = 'https://her2-bone-mets-cds.example/problems/'
 
 export function problem (status: number, detail: string, extra: Partial<Problem> = {}, type?: string): Problem {
@@ -34,7 +36,7 @@ export function sendNotReady (request: FastifyRequest, reply: FastifyReply): Fas
 
 /** Fastify's own client errors, mapped to our words. */
 const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, detail: string, type: string }>> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Unsupported content type: send the case as application/json.', type: 'unsupported-media-type' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Unsupported content type: send a Case as application/json, or a FHIR Bundle as application/fhir+json.', type: 'unsupported-media-type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'The Content-Length header does not match the body.', type: 'invalid-request' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The request body is empty; send a JSON case.', type: 'invalid-json' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is larger than the 1 MiB limit.', type: 'payload-too-large' },
@@ -48,11 +50,17 @@ export function errorHandler (this: FastifyInstance, error: FastifyError, reques
     // A query parameter (`explain`) is named in the detail; its errors' paths point into the query ("/explain").
     const detail = error.validationContext === 'querystring'
       ? `Invalid query parameter ${[...new Set(error.errors.map((entry) => entry.path.slice(1)))].join(', ')}: ${error.errors.map((entry) => entry.message).join('; ')}.`
-      : `The request does not match the schema: ${error.errors.length} invalid field${error.errors.length === 1 ? '' : 's'}.`
+      : request.mediaType === FHIR_MEDIA_TYPE
+        ? `The FHIR Bundle fails ${error.errors.length === 1 ? 'a structural check' : `${error.errors.length} structural checks`} (only structure is checked; unknown elements pass).`
+        : `The request does not match the schema: ${error.errors.length} invalid field${error.errors.length === 1 ? '' : 's'}.`
     return sendProblem(reply, problem(400, detail, { instance, errors: error.errors }, 'validation'))
   }
   const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
-  if (known !== undefined) return sendProblem(reply, problem(known.status, known.detail, { instance }, known.type))
+  if (known !== undefined) {
+    // FHIR input has its own limit (spec/ehr-integration.md §5).
+    const detail = known.status === 413 && request.mediaType === FHIR_MEDIA_TYPE ? 'The request body is larger than the 5 MiB limit of FHIR input.' : known.detail
+    return sendProblem(reply, problem(known.status, detail, { instance }, known.type))
+  }
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
   if (status < 500) {
     return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))

@@ -1,4 +1,4 @@
-import { MappingContext } from './mapping-context.js'
+import { MappingContext, type MappingState } from './mapping-context.js'
 import { mapPatient } from './sections/patient.js'
 import { mapConditions } from './sections/conditions.js'
 import { mapStaging } from './sections/staging.js'
@@ -24,11 +24,18 @@ import type { FhirResource, MapOptions, MappingResult } from './types.js'
  * can override it (§6.8).
  */
 export function mapFhir (resources: readonly FhirResource[], options: MapOptions, resolve: MappingContext['resolve']): MappingResult {
+  return mapFhirWithState(resources, options, resolve).result
+}
+
+/** mapFhir, also returning the state the sections shared (src/fhir/index.ts reads the primary Conditions). */
+export function mapFhirWithState (resources: readonly FhirResource[], options: MapOptions, resolve: MappingContext['resolve']): { result: MappingResult, state: MappingState } {
   const ctx = new MappingContext(resources, options, resolve)
   const sections = [
     mapPatient, mapConditions, mapStaging, mapMarkers, mapObservations, mapMedications, mapLvefBaseline,
     mapProcedures, deriveFields, mapFacts
   ]
   for (const section of sections) section(ctx)
-  return { case: ctx.draft, sources: ctx.sources, gaps: ctx.gaps, warnings: ctx.warnings, missing: missingRequired(ctx) }
+  // missingRequired first: it completes the fields that are never missing (§6.9) before the draft is returned.
+  const missing = missingRequired(ctx)
+  return { result: { case: ctx.draft, sources: ctx.sources, gaps: ctx.gaps, warnings: ctx.warnings, missing }, state: ctx.state }
 }

@@ -59,6 +59,29 @@ export function withRequestExamples (document: OpenApiDocument, examples: Record
   return document
 }
 
+type RouteDocument = Parameters<typeof jsonSchemaTransform>[0]
+interface ContentBody { content: Record<string, { schema: unknown }> }
+
+const isContentBody = (body: unknown): body is ContentBody =>
+  typeof body === 'object' && body !== null && 'content' in body && typeof body.content === 'object' && body.content !== null
+
+/**
+ * jsonSchemaTransform, plus request bodies given per content type (`body: { content: { … } }`, as
+ * POST /v1/recommendations takes a Case or a FHIR Bundle): fastify-type-provider-zod converts only a
+ * body that is one zod schema, so each content type's schema is converted on its own.
+ */
+export function transformRouteSchema (document: RouteDocument): ReturnType<typeof jsonSchemaTransform> {
+  const body = (document.schema as { body?: unknown } | undefined)?.body
+  if (!isContentBody(body)) return jsonSchemaTransform(document)
+  const { body: _body, ...rest } = document.schema as Record<string, unknown>
+  const transformed = jsonSchemaTransform({ ...document, schema: rest } as RouteDocument)
+  const content = Object.fromEntries(Object.entries(body.content).map(([type, { schema }]) => {
+    const converted = jsonSchemaTransform({ ...document, schema: { body: schema } } as RouteDocument)
+    return [type, { schema: (converted.schema as { body: unknown }).body }]
+  }))
+  return { ...transformed, schema: { ...transformed.schema, body: { content } } }
+}
+
 async function swaggerPlugin (app: FastifyInstance): Promise<void> {
   const examples = loadRequestExamples()
   await app.register(swagger, {
@@ -71,7 +94,7 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
         { name: 'health', description: 'Liveness and readiness' }
       ]
     },
-    transform: jsonSchemaTransform,
+    transform: transformRouteSchema,
     transformObject: (document) => withRequestExamples(jsonSchemaTransformObject(document) as OpenApiDocument, examples)
   })
   await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { tryItOutEnabled: true, deepLinking: true } })

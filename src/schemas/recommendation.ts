@@ -140,6 +140,15 @@ export const Explanation = z.object({
 }).meta({ id: 'Explanation', description: 'Why an option asked about with ?explain= is, or is not, offered.' })
 export type Explanation = z.infer<typeof Explanation>
 
+/** Where a Case value of FHIR input came from (spec/ehr-integration.md §6.1 rule 8; src/fhir/types.ts SourceEntry). */
+export const FhirSource = z.object({
+  label: z.string().min(1).describe('The field in clinical words (the words of because[].label), e.g. "LVEF (%)".'),
+  display: z.string().min(1).describe('The value as the record gave it, with unit and date, e.g. "35 % (2026-01-10)". For a stand-in, the original ("positive, no percentage given").'),
+  refs: z.array(z.string().min(1)).describe('The FHIR resources behind the value, as relative references (Observation/abc).'),
+  date: z.string().min(1).optional().describe('The date of the source, YYYY-MM-DD.'),
+  standIn: z.literal(true).optional().describe('True when the record gave only a category and the Case holds a stand-in value for it (e.g. ER positive → 11 %); show the display, never the stand-in.')
+}).meta({ id: 'FhirSource', description: 'The FHIR resources behind one field of the mapped Case.' })
+
 export const RecommendationResponse = z.object({
   requestId: z.string().describe('The request id, also sent as the x-request-id header.'),
   caseId: z.string().optional().describe('The caseId of the request, echoed.'),
@@ -154,6 +163,7 @@ export const RecommendationResponse = z.object({
   warnings: z.array(Warning).describe('Warnings about the case.'),
   provenance: Provenance,
   disclaimer: z.string().describe('Decision support for clinicians; the multidisciplinary team decides.'),
-  explanations: z.array(Explanation).optional().describe('Only when the request asks ?explain=: for each option asked, in the order asked, whether it is offered and, when not, why (one reason per rule that can offer it). Both evaluators give identical explanations.')
+  explanations: z.array(Explanation).optional().describe('Only when the request asks ?explain=: for each option asked, in the order asked, whether it is offered and, when not, why (one reason per rule that can offer it). Both evaluators give identical explanations.'),
+  sources: z.record(z.string(), FhirSource).optional().describe('Present only for FHIR input (application/fhir+json): the source references of the mapped Case, per Case path (dotted, with indices: patient.lvefPercent, disease.spineLesions[0].level). because[].inputs point into the mapped Case; this says which FHIR resources each field came from.')
 }).meta({ id: 'RecommendationResponse', description: 'The recommendations for one case with their provenance.' })
 export type RecommendationResponse = z.infer<typeof RecommendationResponse>
