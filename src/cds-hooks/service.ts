@@ -1,13 +1,11 @@
 import type { Config } from '../config.js'
 import type { PreparedKnowledgeBase } from '../engine/knowledge-base.js'
-import type { Evaluation } from '../engine/recommender.js'
+import type { Evaluation, EvaluationBody } from '../engine/recommender.js'
 import { CDS_HOOKS_SPEC_VERSION, HOOK_VERSION } from '../fhir/constants.js'
-import type { CaseResult, MappedPatient, MapResourcesOptions, StructuralError } from '../fhir/index.js'
 import type { FhirResource, MappingResult, MappingWarning } from '../fhir/types.js'
 import { JURISDICTIONS, utcToday, type Case } from '../schemas/case.js'
 import type { OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
 import type { Card, CdsServiceResponse, Discovery, OperationOutcome } from '../schemas/cds-hooks-response.js'
-import type { IncompleteCardInput, OrderSelectCardsInput, PatientViewCardsInput, SelectedOrder } from './cards.js'
 import type { CardRecord, IssuedCard } from './feedback.js'
 import { fhirAccess, FhirFetcher, unresolvedMedicationIds, type FetchedKey, type KeyFetch } from './fetch.js'
 import type { VerifiedCaller } from './jwt.js'
@@ -300,10 +298,33 @@ export function selectedOrders (context: OrderSelectRequest['context']): { order
 // ---------------------------------------------------------------------------------------------
 // §4.4: one hook call
 
+/*
+ * What this module needs of the mapper (src/fhir/index.ts) and the card builders (src/cds-hooks/cards.ts),
+ * written here as the brief's contracts so that a change on either side shows up as one type error
+ * where the route wires them (src/routes/cds-hooks.ts), and so that tests can pass fakes.
+ */
+
+export interface MapResourcesOptions { evaluationDate: string, jurisdiction?: typeof JURISDICTIONS[number], caseId?: string }
+export interface MappedPatient { mapping: MappingResult, patient: FhirResource, deceased: boolean, hasPrimaryBreastCancer: boolean }
+/** The mapper's structural error (the /v1 Bundle checks); in CDS Hooks only a missing Patient can cause one. */
+export interface StructuralError { ok: false, status: number, type?: string, path: string, detail: string }
+export type CaseResult =
+  | { ok: true, case: Case }
+  | { ok: false, kind: 'case-incomplete' | 'case-inconsistent', errors: Array<{ path: string, message: string }> }
+
+/** A selected MedicationRequest of `draftOrders` (§4.5), with its selection string (`MedicationRequest/id`). */
+export interface SelectedOrder { selection: string, resource: FhirResource }
+
+interface CardInput { hookInstance: string, mapping: MappingResult, kbPublicUrl?: string }
+
 export interface CardBuilders {
-  patientViewCards: (input: PatientViewCardsInput) => Card[]
-  orderSelectCards: (input: OrderSelectCardsInput) => Card[]
-  incompleteCard: (input: IncompleteCardInput) => Card
+  /** §7.1: one card per non-info recommendation, then the data card of §7.3 when it applies. */
+  patientViewCards: (input: CardInput & { response: EvaluationBody, kb: PreparedKnowledgeBase }) => Card[]
+  /** §7.4: `response` is absent when the case is incomplete or inconsistent; `draftOrders` holds every draft (for Medications). */
+  orderSelectCards: (input: CardInput & { selections: SelectedOrder[], draftOrders: FhirResource[], caseResult: CaseResult, response?: EvaluationBody, kb: PreparedKnowledgeBase }) => Card[]
+  /** §7.3: the incomplete-case card (also for an inconsistent case, §4.4). */
+  incompleteCard: (input: CardInput & { caseResult: Extract<CaseResult, { ok: false }> }) => Card
+  /** §7.1: the version 5 uuid of `hookInstance|code|targets`. */
   cardUuid: (hookInstance: string, code: string, targets: readonly string[]) => string
 }
 
@@ -387,8 +408,8 @@ export async function runHook (call: HookCall, deps: HookDeps): Promise<HookAnsw
   const mapping: MappingResult = { ...mapped.mapping, warnings: [...mapped.mapping.warnings, ...data.warnings] }
   const mapMs = elapsed(mapStarted)
   const base = { data: data.log, mapMs, warnings: [...new Set(mapping.warnings.map((item) => item.code))] }
-  if (mapped.deceased) return cardsAnswer(call, [], new Map(), { ...base, outcome: 'deceased' })
-  if (!mapped.hasPrimaryBreastCancer) return cardsAnswer(call, [], new Map(), { ...base, outcome: 'not_in_population' })
+  if (mapped.deceased) return noCards({ ...base, outcome: 'deceased' })
+  if (!mapped.hasPrimaryBreastCancer) return noCards({ ...base, outcome: 'not_in_population' })
 
   const caseResult = deps.toCase(mapping)
   const hookInstance = request.hookInstance
@@ -400,7 +421,7 @@ export async function runHook (call: HookCall, deps: HookDeps): Promise<HookAnsw
     const cards = selection === undefined
       ? [deps.cards.incompleteCard({ hookInstance, mapping, caseResult, ...kbPublicUrl })]
       : deps.cards.orderSelectCards({ hookInstance, selections: selection.orders, draftOrders: selection.draftOrders, caseResult, mapping, kb: call.kb, ...kbPublicUrl })
-    return cardsAnswer(call, cards, candidatesOf(call, deps, [], selection?.orders), { ...base, ...selectionLog, outcome })
+    return cardsAnswer(call, cards, () => candidatesOf(call, deps, [], selection?.orders), { ...base, ...selectionLog, outcome })
   }
 
   const evaluationStarted = performance.now()
@@ -409,12 +430,17 @@ export async function runHook (call: HookCall, deps: HookDeps): Promise<HookAnsw
   const cards = selection === undefined
     ? deps.cards.patientViewCards({ hookInstance, response, mapping, kb: call.kb, ...kbPublicUrl })
     : deps.cards.orderSelectCards({ hookInstance, selections: selection.orders, draftOrders: selection.draftOrders, caseResult, response, mapping, kb: call.kb, ...kbPublicUrl })
-  const candidates = candidatesOf(call, deps, response.recommendations, selection?.orders)
-  return cardsAnswer(call, cards, candidates, { ...base, ...selectionLog, outcome: 'evaluated', evaluationMs, ...(violations.length > 0 ? { violations } : {}) })
+  return cardsAnswer(call, cards, () => candidatesOf(call, deps, response.recommendations, selection?.orders), { ...base, ...selectionLog, outcome: 'evaluated', evaluationMs, ...(violations.length > 0 ? { violations } : {}) })
+}
+
+/** `{"cards": []}` (§4.4 rows 3 and 4). */
+function noCards (log: HookLog): HookAnswer {
+  return { status: 200, body: { cards: [] }, issued: [], log: { ...log, cards: 0 } }
 }
 
 /** 200 with the cards, and the record of each issued card for feedback (§7.1, §8). */
-function cardsAnswer (call: HookCall, cards: Card[], known: Map<string, CardFacts>, log: HookLog): HookAnswer {
+function cardsAnswer (call: HookCall, cards: Card[], candidates: () => Map<string, CardFacts>, log: HookLog): HookAnswer {
+  const known = cards.some((card) => card.uuid !== undefined) ? candidates() : new Map<string, CardFacts>()
   const issued = cards.flatMap((card) => card.uuid === undefined
     ? []
     : [{ uuid: card.uuid, record: { service: call.service.id, hookInstance: call.request.hookInstance, ...known.get(card.uuid) } }])

@@ -864,6 +864,10 @@ t.test('without an injected verifier, the one built from the configured clients 
   }
   const open = await buildTestApp(t, { cdsHooks: { clients: [] } }, parseConfig({}))
   t.equal((await open.inject({ method: 'GET', url: '/cds-services' })).statusCode, 200, 'JWT off: no verifier at all')
+  // The real mapper, clock and card builders: a bare Patient without any Condition is not this service's population.
+  const bare = await post(open, PATIENT_VIEW, patientViewBody(), {})
+  t.equal(bare.statusCode, 200)
+  t.equal(bare.body, '{"cards":[]}')
 })
 
 t.test('the fetch budget runs on the injected monotonic clock: once it is spent, nothing is fetched', async (t) => {
