@@ -5,6 +5,7 @@ import type { PreparedKnowledgeBase } from './engine/knowledge-base.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import knowledgeBase from './plugins/knowledge-base.js'
 import swagger from './plugins/swagger.js'
+import cdsHooksRoutes, { CDS_PREFIX, cdsHooksOptions, type CdsHooksInjection } from './routes/cds-hooks.js'
 import healthRoutes from './routes/health.js'
 import knowledgeRoutes from './routes/knowledge.js'
 import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations.js'
@@ -30,6 +31,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** A knowledge base to use instead of loading config.rulesDir; a promise keeps the app not ready until it resolves. */
   knowledgeBase?: PreparedKnowledgeBase | Promise<PreparedKnowledgeBase>
+  /** CDS Hooks collaborators to use instead of the real ones (tests): clients, clock, fetch, store, mapper, cards, verifier. */
+  cdsHooks?: CdsHooksInjection
 }
 
 /** A client-supplied request id is echoed only when it is a short, safe token. */
@@ -84,5 +87,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(healthRoutes)
   await app.register(knowledgeRoutes)
   await app.register(recommendationRoutes)
+  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks) })
   return app
 }

@@ -1,0 +1,312 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Config } from '../config.js'
+import { cardBuilders } from '../cds-hooks/card-builders.js'
+import { loadCdsClients, type CdsClient } from '../cds-hooks/clients.js'
+import { hoursToMs, recordFeedback, rememberCards } from '../cds-hooks/feedback.js'
+import { createJwtVerifier, expectedAudience, hasAuthorization, JwtRejected, ReplayCacheFull, type JwtVerifier, type VerifiedCaller } from '../cds-hooks/jwt.js'
+import { CDS_SERVICES, discoveryDocument, operationOutcome, runHook, type CardBuilders, type CdsServiceDefinition, type HookDeps, type IssueText } from '../cds-hooks/service.js'
+import { FHIR_BODY_LIMIT_BYTES } from '../fhir/constants.js'
+import { mapResources, toCase } from '../fhir/index.js'
+import { RequestValidationError } from '../http/validator.js'
+import { FeedbackRequest, OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
+import { CdsServiceResponse, Discovery, OperationOutcome } from '../schemas/cds-hooks-response.js'
+import { MemoryStore } from '../stores/memory.js'
+import type { KeyValueStore } from '../stores/store.js'
+
+/**
+ * The CDS Hooks services over HTTP (spec/ehr-integration.md §2, §3, §8, §9, §10.4, §10.5), registered
+ * under the prefix `/cds-services` with their own error and not-found handlers: every error under the
+ * prefix is a FHIR OperationOutcome, never problem+json (§9). The hook flow itself is framework-free
+ * (src/cds-hooks/service.ts).
+ */
+
+export const CDS_PREFIX = '/cds-services'
+/** §2: 64 KiB for feedback; hook calls take FHIR_BODY_LIMIT_BYTES (5 MiB). */
+export const FEEDBACK_BODY_LIMIT_BYTES = 64 * 1024
+/** Bound of the default in-memory store of issued cards and feedback keys (§7.1: bounded). */
+export const FEEDBACK_STORE_MAX_ENTRIES = 100_000
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified JWT caller of a CDS Hooks call (undefined with CDS_HOOKS_JWT=off, or on optional discovery). */
+    cdsCaller: VerifiedCaller | undefined
+  }
+}
+
+/** What the plugin needs; buildApp fills what the caller (tests) does not inject. */
+export interface CdsHooksOptions {
+  config: Config
+  clients: CdsClient[]
+  /** Required when config.cdsHooks.jwt is on. */
+  verifier?: JwtVerifier
+  /** Issued cards and feedback idempotency (§7.1, §8). */
+  store: KeyValueStore
+  now: () => Date
+  /** Monotonic milliseconds for the fetch budget. */
+  clock?: () => number
+  fetch: typeof globalThis.fetch
+  mapResources: HookDeps['mapResources']
+  toCase: HookDeps['toCase']
+  cards: CardBuilders
+}
+
+/** What buildApp's `cdsHooks` option may inject. */
+export type CdsHooksInjection = Partial<Omit<CdsHooksOptions, 'config'>>
+
+/**
+ * The options with their production defaults: clients from CDS_CLIENTS_FILE, a bounded memory store,
+ * the real clock and fetch, the mapper and card builders, and (JWT on) the verifier over the clients
+ * with its own replay store of JWT_REPLAY_CACHE_MAX entries.
+ */
+export async function cdsHooksOptions (config: Config, injected: CdsHooksInjection = {}): Promise<CdsHooksOptions> {
+  const clients = injected.clients ?? await loadCdsClients(config)
+  const now = injected.now ?? (() => new Date())
+  const store = injected.store ?? new MemoryStore(FEEDBACK_STORE_MAX_ENTRIES)
+  const verifier = injected.verifier ?? (config.cdsHooks.jwt
+    ? createJwtVerifier({ clients, config, store: injected.store ?? new MemoryStore(config.cdsHooks.jwtReplayCacheMax), now: () => now().getTime() })
+    : undefined)
+  return {
+    config,
+    clients,
+    store,
+    now,
+    fetch: injected.fetch ?? globalThis.fetch,
+    mapResources: injected.mapResources ?? mapResources,
+    toCase: injected.toCase ?? toCase,
+    cards: injected.cards ?? cardBuilders,
+    ...(verifier === undefined ? {} : { verifier }),
+    ...(injected.clock === undefined ? {} : { clock: injected.clock })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §9 errors
+
+const FHIR_JSON = 'application/fhir+json'
+
+/** `application/fhir+json` when Accept asks for it, else `application/json` (§9). */
+function outcomeContentType (request: FastifyRequest): string {
+  const accept = request.headers.accept ?? ''
+  const asks = accept.split(',').some((range) => {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase())
+    return type === FHIR_JSON && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter))
+  })
+  return `${asks ? FHIR_JSON : 'application/json'}; charset=utf-8`
+}
+
+export function sendOutcome (request: FastifyRequest, reply: FastifyReply, status: number, issues?: readonly IssueText[]): FastifyReply {
+  return sendOutcomeBody(request, reply, status, operationOutcome(status, issues))
+}
+
+function sendOutcomeBody (request: FastifyRequest, reply: FastifyReply, status: number, body: OperationOutcome): FastifyReply {
+  // Serialised here: an error body never goes through a route's response schema.
+  return reply.code(status).type(outcomeContentType(request)).send(JSON.stringify(body))
+}
+
+/** `/context/selections/0` → `context.selections[0]` (the FHIRPath-like `expression` of §9). */
+export function pointerToExpression (pointer: string): string {
+  return pointer.split('/').slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((path, segment) => /^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`, '')
+}
+
+const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, diagnostics: string }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, diagnostics: 'Unsupported content type: send application/json or application/fhir+json.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, diagnostics: 'The request body is larger than this endpoint accepts.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, diagnostics: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, diagnostics: 'The request body is empty.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, diagnostics: 'The Content-Length header does not match the body.' }
+}
+
+/**
+ * An error for the log without its message: under /cds-services a message may quote FHIR data (a
+ * resource id, a patient id) that §10.5 keeps out of logs. The type, code and stack frames remain.
+ */
+export function withoutMessage (error: FastifyError): { type: string, code?: string, stack?: string } {
+  const frames = error.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n')
+  return { type: error.name, ...(error.code === undefined ? {} : { code: error.code }), ...(frames === undefined ? {} : { stack: frames }) }
+}
+
+export function cdsErrorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof RequestValidationError) {
+    const issues = error.errors.map((entry) => {
+      const expression = pointerToExpression(entry.path)
+      return { diagnostics: `${expression === '' ? 'The request body' : expression} ${entry.message}.`, ...(expression === '' ? {} : { expression: [expression] }) }
+    })
+    return sendOutcome(request, reply, 400, issues)
+  }
+  const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
+  if (known !== undefined) return sendOutcome(request, reply, known.status, [{ diagnostics: known.diagnostics }])
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  if (status === 429 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '1')
+  if (status < 500) return sendOutcome(request, reply, status, [{ diagnostics: `The request was rejected (${error.code ?? 'client error'}).` }])
+  request.log.error({ err: withoutMessage(error) }, 'unhandled error')
+  return sendOutcome(request, reply, status === 503 ? 503 : 500, [{ diagnostics: 'An internal error occurred; it has been logged with the request id.' }])
+}
+
+/** 404 for unknown paths under the prefix, 405 (with Allow) for a known path with the wrong method (§2, §9). */
+export function cdsNotFoundHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0] as string
+  // OPTIONS answers every path under the prefix (preflight, §10.4), so it does not make a path known.
+  const allowed = ['GET', 'POST'].filter((method) => method !== request.method && this.hasRoute({ method, url: path }))
+  if (allowed.length > 0) {
+    reply.header('allow', [...allowed, 'OPTIONS'].join(', '))
+    return sendOutcome(request, reply, 405, [{ diagnostics: `${request.method} is not allowed here; use ${allowed.join(' or ')}.` }])
+  }
+  return sendOutcome(request, reply, 404, [{ diagnostics: 'No CDS service at this path; see GET /cds-services.' }])
+}
+
+// ---------------------------------------------------------------------------------------------
+// §10.4 CORS
+
+const PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type',
+  'access-control-max-age': '600'
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ErrorResponses = { 400: OperationOutcome, 401: OperationOutcome, 413: OperationOutcome, 415: OperationOutcome, 500: OperationOutcome, 503: OperationOutcome }
+
+export default async function cdsHooksRoutes (app: FastifyInstance, options: CdsHooksOptions): Promise<void> {
+  const { config, store } = options
+  const publicBaseUrl = config.cdsHooks.publicBaseUrl
+  if (config.cdsHooks.jwt && (publicBaseUrl === undefined || options.verifier === undefined)) {
+    throw new Error('CDS_HOOKS_JWT=on needs PUBLIC_BASE_URL (the JWT audience) and a verifier')
+  }
+  const corsOrigins = new Set(config.cdsHooks.corsOrigins)
+  const cardTtlMs = hoursToMs(config.cdsHooks.feedbackCardTtlH)
+  const deps: HookDeps = {
+    fetch: options.fetch,
+    mapResources: options.mapResources,
+    toCase: options.toCase,
+    cards: options.cards,
+    now: options.now,
+    ...(options.clock === undefined ? {} : { clock: options.clock })
+  }
+
+  app.decorateRequest('cdsCaller', undefined)
+  app.setErrorHandler(cdsErrorHandler)
+  app.setNotFoundHandler(cdsNotFoundHandler)
+  // §2: application/json (fastify's own parser, any charset) or application/fhir+json; anything else is a 415.
+  if (!app.hasContentTypeParser(FHIR_JSON)) app.addContentTypeParser(FHIR_JSON, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+
+  // §10.4: a listed origin is echoed on every response under the prefix (errors too), so that a browser client can read it.
+  app.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin
+    reply.header('vary', 'Origin')
+    if (origin !== undefined && corsOrigins.has(origin)) reply.header('access-control-allow-origin', origin)
+    done()
+  })
+
+  /** §10.1: the JWT of a call, its audience the public URL of the routed path; discovery may be optional (§10.3). */
+  const authenticate = (path: string, optional: boolean): onRequestHookHandler => async (request, reply) => {
+    if (!config.cdsHooks.jwt) return
+    if (optional && !hasAuthorization(request.raw.rawHeaders)) return
+    try {
+      request.cdsCaller = await (options.verifier as JwtVerifier).verify({ rawHeaders: request.raw.rawHeaders }, expectedAudience(publicBaseUrl as string, path))
+    } catch (error) {
+      if (error instanceof ReplayCacheFull) {
+        request.log.warn({ event: 'cds_jwt_replay_cache_full' }, 'cds_jwt_replay_cache_full')
+        return await sendOutcome(request, reply, 503, [{ diagnostics: 'The service cannot check tokens for replay right now; retry later.' }])
+      }
+      if (error instanceof JwtRejected) {
+        request.log.warn({ event: 'cds_jwt_rejected', ...error.logFields() }, 'cds_jwt_rejected')
+        reply.header('www-authenticate', 'Bearer')
+        return await sendOutcome(request, reply, 401)
+      }
+      throw error
+    }
+  }
+  const callerLog = (request: FastifyRequest): Record<string, string> => {
+    const caller = request.cdsCaller
+    if (caller === undefined) return {}
+    return { iss: caller.iss, jti: caller.jti, ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }) }
+  }
+
+  const typed = app.withTypeProvider<ZodTypeProvider>()
+
+  // `/cds-services` exactly: the JWT audience has no trailing slash (§10.1 step 5).
+  typed.get('/', {
+    prefixTrailingSlash: 'no-slash',
+    onRequest: authenticate(CDS_PREFIX, config.cdsHooks.discoveryAuth === 'optional'),
+    schema: {
+      tags: ['cds-hooks'],
+      summary: 'CDS Hooks discovery',
+      description: 'The two CDS services of this server (CDS Hooks 2.0.1): her2-mbc-bone-mets (patient-view) and her2-mbc-order-check (order-select), with their prefetch templates. Needs a JWT unless CDS_DISCOVERY_AUTH=optional. Errors are FHIR OperationOutcome.',
+      response: { 200: Discovery, 401: OperationOutcome, 503: OperationOutcome }
+    }
+  }, async (request) => {
+    request.logSummary = { ...callerLog(request) }
+    return discoveryDocument()
+  })
+
+  for (const service of CDS_SERVICES) registerService(service)
+
+  function registerService (service: CdsServiceDefinition): void {
+    const path = `/${service.id}`
+    typed.post(path, {
+      bodyLimit: FHIR_BODY_LIMIT_BYTES,
+      onRequest: authenticate(`${CDS_PREFIX}${path}`, false),
+      schema: {
+        tags: ['cds-hooks'],
+        summary: `CDS Hooks ${service.hook}: ${service.title}`,
+        description: `${service.hook} service (hookVersion 1.0). Body: a CDS Hooks request (application/json or application/fhir+json, at most 5 MiB) with the prefetch keys of discovery, or fhirServer + fhirAuthorization. 200 with cards (possibly none); 412 OperationOutcome when required FHIR data is unavailable. Errors are FHIR OperationOutcome (application/fhir+json when Accept asks for it).`,
+        body: service.hook === 'patient-view' ? PatientViewRequest : OrderSelectRequest,
+        response: { 200: CdsServiceResponse, 412: OperationOutcome, ...ErrorResponses }
+      }
+    }, async (request, reply) => {
+      const body = request.body as PatientViewRequest | OrderSelectRequest
+      request.logSummary = { service: service.id, hookInstance: body.hookInstance, ...callerLog(request) }
+      const { recommender, kb } = app.knowledge
+      if (recommender === undefined || kb === undefined) {
+        return await sendOutcome(request, reply, 503, [{ diagnostics: 'The knowledge base is not loaded yet.' }])
+      }
+      const answer = await runHook({ service, request: body, caller: request.cdsCaller, recommender, kb, config }, deps)
+      request.logSummary = { ...request.logSummary, ...answer.log }
+      if (answer.log.violations !== undefined) request.log.error({ violations: answer.log.violations }, 'safety invariant repaired')
+      if (answer.status === 412) return await sendOutcomeBody(request, reply, 412, answer.body)
+      const unstored = await rememberCards(store, answer.issued, cardTtlMs)
+      if (unstored > 0) request.logSummary.cardsNotRemembered = unstored
+      return answer.body
+    })
+
+    typed.post(`${path}/feedback`, {
+      bodyLimit: FEEDBACK_BODY_LIMIT_BYTES,
+      onRequest: authenticate(`${CDS_PREFIX}${path}/feedback`, false),
+      schema: {
+        tags: ['cds-hooks'],
+        summary: `CDS Hooks feedback on the cards of ${service.id}`,
+        description: 'Feedback (CDS Hooks 2.0.1): 1 to 100 items, at most 64 KiB. 200 with an empty body once valid; a repeat of (card, outcome, outcomeTimestamp) is a no-op; a card never issued (or expired) is accepted too. Errors are FHIR OperationOutcome.',
+        body: FeedbackRequest,
+        response: { 200: z.undefined().describe('Empty body.'), ...ErrorResponses }
+      }
+    }, async (request, reply) => {
+      const items = request.body.feedback
+      request.logSummary = { service: service.id, items: items.length, ...callerLog(request) }
+      const result = await recordFeedback(store, service.id, items, request.cdsCaller, cardTtlMs)
+      // One audit line per item recorded (§8): ids and codes only.
+      for (const audit of result.audits) request.log.info(audit, 'cds_feedback')
+      request.logSummary.repeats = result.repeats
+      if (!result.ok) {
+        request.logSummary.reason = 'store_full'
+        return await sendOutcome(request, reply, 503, [{ diagnostics: 'Feedback cannot be recorded right now; retry later.' }])
+      }
+      return await reply.code(200).send()
+    })
+  }
+
+  // §10.4: preflights need no JWT; a listed origin gets the CORS headers, any other none.
+  const preflight = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const origin = request.headers.origin
+    if (origin !== undefined && corsOrigins.has(origin)) reply.headers(PREFLIGHT_HEADERS)
+    return await reply.code(204).send()
+  }
+  app.options('/', { prefixTrailingSlash: 'no-slash', schema: { hide: true } }, preflight)
+  app.options('/*', { schema: { hide: true } }, preflight)
+
+  app.addHook('onClose', async () => { await store.close() })
+}
