@@ -11,6 +11,7 @@ import { loadKnowledgeBase } from '../src/engine/load-rules.js'
 import { Case } from '../src/schemas/case.js'
 import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
 import { benchCase, caseWithLesions } from './cases.js'
+import { fhirBench } from './fhir.js'
 import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
 
 /**
@@ -20,6 +21,7 @@ import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
  *     of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
  *     peak RSS, and the service/baseline ratio.
  *  2. In-process: microseconds per evaluation for both evaluators, and how they grow with lesions.
+ *  3. FHIR input: parse and mapping time of the largest fixture bundle and of one grown to the 5 MiB limit.
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50).
  */
 
@@ -139,5 +141,6 @@ async function inProcessBench (): Promise<void> {
 }
 
 const only = process.argv[2]
-if (only !== 'http') await inProcessBench()
-if (only !== 'micro') await httpBench()
+if (only === undefined || only === 'micro') await inProcessBench()
+if (only === undefined || only === 'fhir') fhirBench()
+if (only === undefined || only === 'http') await httpBench()

@@ -16,14 +16,33 @@ export const asString = (value: unknown): string | undefined => typeof value ===
 
 export interface Coding { system?: string, code?: string, display?: string }
 
+/**
+ * The codings read from each CodeableConcept, once per concept object: the sections ask the same
+ * resources for their codes many times (every table row, every section), and a mapping never changes
+ * the resources it reads. The arrays are shared: callers must not change them.
+ */
+const CODINGS_READ = new WeakMap<object, readonly Coding[]>()
+
 /** The codings of a CodeableConcept (malformed ones dropped). */
-export function codingsOf (concept: unknown): Coding[] {
+export function codingsOf (concept: unknown): readonly Coding[] {
   if (!isObject(concept)) return []
-  return asArray(concept.coding).filter(isObject).map((coding) => ({
-    ...(asString(coding.system) === undefined ? {} : { system: coding.system as string }),
-    ...(asString(coding.code) === undefined ? {} : { code: coding.code as string }),
-    ...(asString(coding.display) === undefined ? {} : { display: coding.display as string })
-  }))
+  let codings = CODINGS_READ.get(concept)
+  if (codings === undefined) {
+    codings = asArray(concept.coding).filter(isObject).map(readCoding)
+    CODINGS_READ.set(concept, codings)
+  }
+  return codings
+}
+
+function readCoding (coding: Json): Coding {
+  const read: Coding = {}
+  const system = asString(coding.system)
+  const code = asString(coding.code)
+  const display = asString(coding.display)
+  if (system !== undefined) read.system = system
+  if (code !== undefined) read.code = code
+  if (display !== undefined) read.display = display
+  return read
 }
 
 /** `text`, then every coding's display: the words §6.1 rule 6 matches a pattern against. */
@@ -45,7 +64,7 @@ export interface CodeRow<T> {
 
 export interface ConceptMatch<T> { value: T, byText: boolean }
 
-function rowByCode<T> (codings: Coding[], rows: ReadonlyArray<CodeRow<T>>): CodeRow<T> | undefined {
+function rowByCode<T> (codings: readonly Coding[], rows: ReadonlyArray<CodeRow<T>>): CodeRow<T> | undefined {
   for (const coding of codings) {
     if (coding.system === undefined || coding.code === undefined) continue
     const row = rows.find((candidate) => candidate.codes.some(([system, code]) => system === coding.system && code === coding.code) ||

@@ -115,7 +115,7 @@ export function matchDrug (codings: readonly Coding[], words: readonly string[])
 
 export type Resolver = (reference: string, from?: FhirResource) => FhirResource | undefined
 
-interface DrugSource { codings: Coding[], words: string[], display: string }
+interface DrugSource { codings: readonly Coding[], words: string[], display: string }
 
 function conceptSource (concept: unknown): DrugSource | undefined {
   const codings = codingsOf(concept)
