@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { BMA_AGENTS, Case } from '../schemas/case.js'
 import type { Agent, Domain } from '../schemas/common.js'
-import type { Card, DiscoveryService } from '../schemas/cds-hooks-response.js'
+import type { Card } from '../schemas/cds-hooks-response.js'
 import type { RecommendationResponse } from '../schemas/recommendation.js'
 import type { Reference } from '../schemas/rule-file.js'
 import { checkOrderCodes, type OrderCheckFinding } from '../engine/order-check.js'
@@ -11,13 +11,14 @@ import { OPTION_AGENTS } from '../engine/options.js'
 import { provenanceRulesets, type KnowledgeBase } from '../engine/load-rules.js'
 import { LOINC_CODES } from '../fhir/codes.js'
 import {
-  CARD_TOPIC_SYSTEM, CARD_UUID_NAMESPACE, CDS_HOOKS_SPEC_VERSION, HOOK_VERSION, MAPPING_VERSION, OVERRIDE_REASON_SYSTEM
+  CARD_TOPIC_SYSTEM, CARD_UUID_NAMESPACE, MAPPING_VERSION, OVERRIDE_REASON_SYSTEM
 } from '../fhir/constants.js'
 import type { MappingResult, SourceEntry } from '../fhir/types.js'
+import { CDS_SERVICES, ORDER_SELECT_SERVICE_ID, PATIENT_VIEW_SERVICE_ID, type ServiceId } from './services.js'
 
 /**
  * The CDS Hooks cards of spec/ehr-integration.md §7, built from an evaluation and the FHIR mapping
- * that fed it; and the discovery content of §3. Pure: no Fastify, no clock, no I/O. The routes
+ * that fed it. Pure: no Fastify, no clock, no I/O. The routes
  * (src/routes/cds-hooks.ts) call these builders and send `{ cards }`; each builder returns the
  * card with the code and targets its uuid was made from, which the feedback store remembers (§8).
  *
@@ -27,57 +28,6 @@ import type { MappingResult, SourceEntry } from '../fhir/types.js'
  * is written on one line and cannot open an HTML tag: the detail is GitHub-flavoured Markdown with
  * headings and lists only (§7.2).
  */
-
-// --- discovery (§3)
-
-export const PATIENT_VIEW_SERVICE_ID = 'her2-mbc-bone-mets'
-export const ORDER_SELECT_SERVICE_ID = 'her2-mbc-order-check'
-export type ServiceId = typeof PATIENT_VIEW_SERVICE_ID | typeof ORDER_SELECT_SERVICE_ID
-
-export interface CdsServiceInfo {
-  id: ServiceId
-  hook: 'patient-view' | 'order-select'
-  title: string
-  description: string
-  usageRequirements: string
-}
-
-const USAGE_REQUIREMENTS = 'Needs the prefetch keys, or fhirServer + fhirAuthorization with read access to Patient, Condition, Observation, ' +
-  'MedicationRequest, MedicationAdministration, MedicationStatement, Medication and Procedure. Calls must carry a JWT.'
-
-const POPULATION = 'adults with HER2-positive metastatic breast cancer with bone, including vertebral, metastases'
-
-/** The two services of §3, without their prefetch templates (src/cds-hooks/prefetch.ts holds those). */
-export const CDS_SERVICES: Readonly<Record<ServiceId, CdsServiceInfo>> = {
-  [PATIENT_VIEW_SERVICE_ID]: {
-    id: PATIENT_VIEW_SERVICE_ID,
-    hook: 'patient-view',
-    title: 'HER2+ metastatic breast cancer with bone metastases: guideline options',
-    description: 'Guideline-derived options for the multidisciplinary team to discuss: decision support, not orders. ' +
-      `For oncologists caring for ${POPULATION}. ` +
-      'Not for emergencies: it does not replace immediate clinical assessment. ' +
-      'Each card names the FHIR data it used.',
-    usageRequirements: USAGE_REQUIREMENTS
-  },
-  [ORDER_SELECT_SERVICE_ID]: {
-    id: ORDER_SELECT_SERVICE_ID,
-    hook: 'order-select',
-    title: 'HER2+ metastatic breast cancer: medication safety check',
-    description: 'Warns when a selected MedicationRequest names an agent the knowledge base says to avoid: T-DXd with interstitial lung disease, ' +
-      'an anti-HER2 antibody or ADC with low LVEF, pregnancy, zoledronic acid or capecitabine at creatinine clearance below 30 mL/min, ' +
-      'capecitabine in a DPYD poor metaboliser, bone-modifying agents with osteonecrosis of the jaw. ' +
-      `Guideline-derived decision support, not orders, for oncologists caring for ${POPULATION}. ` +
-      'Not for emergencies: it does not replace immediate clinical assessment. ' +
-      'Each card names the FHIR data it used.',
-    usageRequirements: USAGE_REQUIREMENTS
-  }
-}
-
-/** A discovery entry (§3): the service with its prefetch templates, `version` 2.0.1 and `hookVersion` 1.0. */
-export function discoveryService (id: ServiceId, prefetch: Readonly<Record<string, string>>): DiscoveryService {
-  const { hook, title, description, usageRequirements } = CDS_SERVICES[id]
-  return { hook, title, description, id, prefetch: { ...prefetch }, usageRequirements, version: CDS_HOOKS_SPEC_VERSION, hookVersion: HOOK_VERSION }
-}
 
 // --- card uuids (§7.1)
 

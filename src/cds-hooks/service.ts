@@ -1,90 +1,22 @@
 import type { Config } from '../config.js'
 import type { PreparedKnowledgeBase } from '../engine/knowledge-base.js'
 import type { Evaluation, EvaluationBody } from '../engine/recommender.js'
-import { CDS_HOOKS_SPEC_VERSION, HOOK_VERSION } from '../fhir/constants.js'
 import type { FhirResource, MappingResult, MappingWarning } from '../fhir/types.js'
 import { JURISDICTIONS, utcToday, type Case } from '../schemas/case.js'
 import type { OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
-import { ISSUE_TYPE_BY_STATUS, type CdsServiceResponse, type Discovery, type ISSUE_TYPES, type OperationOutcome } from '../schemas/cds-hooks-response.js'
+import { ISSUE_TYPE_BY_STATUS, type CdsServiceResponse, type ISSUE_TYPES, type OperationOutcome } from '../schemas/cds-hooks-response.js'
 import type { IssuedCard as BuiltCard } from './cards.js'
 import type { IssuedCard } from './feedback.js'
 import { fhirAccess, FhirFetcher, unresolvedMedicationIds, type FetchedKey, type KeyFetch } from './fetch.js'
 import type { VerifiedCaller } from './jwt.js'
-import { PREFETCH_KEYS, prefetchTemplates, readKeyValue } from './prefetch.js'
+import { PREFETCH_KEYS, readKeyValue } from './prefetch.js'
+import type { CdsServiceInfo } from './services.js'
 
 /**
  * The CDS Hooks services without the HTTP framework (spec/ehr-integration.md §3, §4, §4.4, §4.5):
  * discovery, and one hook call from a validated request to cards or a 412. The route
  * (src/routes/cds-hooks.ts) does the JWT, the body checks, the errors and the store.
  */
-
-// ---------------------------------------------------------------------------------------------
-// §3 Discovery
-
-export type HookName = 'patient-view' | 'order-select'
-
-export interface CdsServiceDefinition {
-  id: 'her2-mbc-bone-mets' | 'her2-mbc-order-check'
-  hook: HookName
-  title: string
-  description: string
-}
-
-const USAGE_REQUIREMENTS = 'Needs the prefetch keys, or fhirServer + fhirAuthorization with read access to Patient, Condition, ' +
-  'Observation, MedicationRequest, MedicationAdministration, MedicationStatement, Medication and Procedure. Calls must carry a JWT.'
-
-const COMMON_DESCRIPTION = [
-  '**Users:** oncologists.',
-  '',
-  '**Population:** adults with HER2-positive metastatic breast cancer with bone, including vertebral, metastases.',
-  '',
-  '**Not for emergencies.**',
-  '',
-  '**Data:** each card names the FHIR data it used.'
-]
-
-export const CDS_SERVICES: readonly CdsServiceDefinition[] = [
-  {
-    id: 'her2-mbc-bone-mets',
-    hook: 'patient-view',
-    title: 'HER2+ metastatic breast cancer with bone metastases: guideline options',
-    description: [
-      '**Intended use:** guideline-derived options for the multidisciplinary team (MDT) to discuss; they are not orders.',
-      '',
-      ...COMMON_DESCRIPTION
-    ].join('\n')
-  },
-  {
-    id: 'her2-mbc-order-check',
-    hook: 'order-select',
-    title: 'HER2+ metastatic breast cancer: medication safety check',
-    description: [
-      '**Intended use:** a safety check of a selected MedicationRequest whose agent the knowledge base says to avoid: ' +
-        'trastuzumab deruxtecan (T-DXd) with interstitial lung disease (ILD); an anti-HER2 antibody or antibody–drug conjugate with low LVEF; ' +
-        'pregnancy; zoledronic acid or capecitabine at creatinine clearance < 30 mL/min; DPYD poor metaboliser status; ' +
-        'osteonecrosis of the jaw (ONJ). Guideline-derived support for the multidisciplinary team (MDT); it places no orders.',
-      '',
-      ...COMMON_DESCRIPTION
-    ].join('\n')
-  }
-]
-
-/** The discovery document: exactly the two services, every field set (§3: no empty values). */
-export function discoveryDocument (): Discovery {
-  const prefetch = prefetchTemplates()
-  return {
-    services: CDS_SERVICES.map((service) => ({
-      hook: service.hook,
-      hookVersion: HOOK_VERSION,
-      version: CDS_HOOKS_SPEC_VERSION,
-      title: service.title,
-      description: service.description,
-      id: service.id,
-      prefetch,
-      usageRequirements: USAGE_REQUIREMENTS
-    }))
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // §9 OperationOutcome bodies
@@ -322,7 +254,7 @@ export interface HookDeps extends DataDeps {
 }
 
 export interface HookCall {
-  service: CdsServiceDefinition
+  service: CdsServiceInfo
   request: PatientViewRequest | OrderSelectRequest
   caller?: VerifiedCaller
   recommender: { evaluate: (input: Case) => Promise<Evaluation> }

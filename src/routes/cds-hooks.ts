@@ -6,7 +6,8 @@ import { cardBuilders } from '../cds-hooks/card-builders.js'
 import { loadCdsClients, type CdsClient } from '../cds-hooks/clients.js'
 import { hoursToMs, recordFeedback, rememberCards } from '../cds-hooks/feedback.js'
 import { createJwtVerifier, expectedAudience, hasAuthorization, JwtRejected, ReplayCacheFull, type JwtVerifier, type VerifiedCaller } from '../cds-hooks/jwt.js'
-import { CDS_SERVICES, discoveryDocument, operationOutcome, runHook, type CardBuilders, type CdsServiceDefinition, type HookDeps, type IssueText } from '../cds-hooks/service.js'
+import { operationOutcome, runHook, type CardBuilders, type HookDeps, type IssueText } from '../cds-hooks/service.js'
+import { CDS_SERVICES, discoveryDocument, type CdsServiceInfo } from '../cds-hooks/services.js'
 import { FHIR_BODY_LIMIT_BYTES } from '../fhir/constants.js'
 import { mapResources, toCase } from '../fhir/index.js'
 import { RequestValidationError } from '../http/validator.js'
@@ -244,9 +245,9 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
     return discoveryDocument()
   })
 
-  for (const service of CDS_SERVICES) registerService(service)
+  for (const service of Object.values(CDS_SERVICES)) registerService(service)
 
-  function registerService (service: CdsServiceDefinition): void {
+  function registerService (service: CdsServiceInfo): void {
     const path = `/${service.id}`
     typed.post(path, {
       bodyLimit: FHIR_BODY_LIMIT_BYTES,

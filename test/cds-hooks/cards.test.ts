@@ -1,13 +1,14 @@
 import t from 'tap'
 import {
-  becauseLine, cardUuid, CDS_SERVICES, dataCard, discoveryService, DOMAIN_LABELS, evidenceLine, formatActual, incompleteCard, INDICATOR_OF_STRENGTH,
-  inline, knowledgeBaseVersion, ORDER_CHECK_TABLE, ORDER_SELECT_SERVICE_ID, orderCardUuid, orderCodes, orderSelectCards, OVERRIDE_REASONS,
-  PATIENT_VIEW_SERVICE_ID, patientViewCards, pointerToPath, uuidV5, type CardResponse, type IssuedCard, type OrderSelection
+  becauseLine, cardUuid, dataCard, DOMAIN_LABELS, evidenceLine, formatActual, incompleteCard, INDICATOR_OF_STRENGTH,
+  inline, knowledgeBaseVersion, ORDER_CHECK_TABLE, orderCardUuid, orderCodes, orderSelectCards, OVERRIDE_REASONS,
+  patientViewCards, pointerToPath, uuidV5, type CardResponse, type IssuedCard, type OrderSelection
 } from '../../src/cds-hooks/cards.js'
 import { provenanceRulesets } from '../../src/engine/load-rules.js'
 import { agentClass } from '../../src/engine/options.js'
 import { CARD_TOPIC_SYSTEM, CDS_HOOKS_SPEC_VERSION, HOOK_VERSION, MAPPING_VERSION, OVERRIDE_REASON_SYSTEM } from '../../src/fhir/constants.js'
 import type { MappingResult } from '../../src/fhir/types.js'
+import { CDS_SERVICES, discoveryService, ORDER_SELECT_SERVICE_ID, PATIENT_VIEW_SERVICE_ID } from '../../src/cds-hooks/services.js'
 import { Card, DiscoveryService } from '../../src/schemas/cds-hooks-response.js'
 import type { Case } from '../../src/schemas/case.js'
 import { assertConformantDiscovery, assertConformantResponse } from '../support/cds-conformance.js'

@@ -4,7 +4,8 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { parseConfig, type Config } from '../../src/config.js'
 import { prefetchTemplates } from '../../src/cds-hooks/prefetch.js'
-import { CDS_SERVICES, issueCodeFor } from '../../src/cds-hooks/service.js'
+import { issueCodeFor } from '../../src/cds-hooks/service.js'
+import { CDS_SERVICES } from '../../src/cds-hooks/services.js'
 import { ISSUE_TYPE_BY_STATUS } from '../../src/schemas/cds-hooks-response.js'
 import { cardUuid } from '../../src/cds-hooks/cards.js'
 import { pointerToExpression, withoutMessage, type CdsHooksInjection } from '../../src/routes/cds-hooks.js'
@@ -96,12 +97,12 @@ t.test('discovery: exactly the two services with the §3 fields, and no empty va
     t.strictSame(service.prefetch, prefetchTemplates(), `${service.id}: the same keys (§3)`)
     t.equal(service.usageRequirements, usage)
     t.strictSame(Object.keys(service).sort(), ['description', 'hook', 'hookVersion', 'id', 'prefetch', 'title', 'usageRequirements', 'version'])
-    for (const topic of [/intended use/i, /oncologists/, /adults with HER2-positive metastatic breast cancer with bone, including vertebral, metastases/, /not for emergencies/i, /each card names the FHIR data it used/]) {
+    for (const topic of [/decision support, not orders/i, /oncologists/, /adults with HER2-positive metastatic breast cancer with bone, including vertebral, metastases/, /not for emergencies/i, /each card names the FHIR data it used/i]) {
       t.match(service.description, topic, `${service.id} ${String(topic)}`)
     }
   }
   t.match(body.services[0]?.description, /not orders/)
-  for (const topic of [/T-DXd/, /ILD|interstitial lung disease/, /LVEF/, /pregnancy/, /zoledronic acid or capecitabine at creatinine clearance < 30/, /DPYD/, /ONJ/]) {
+  for (const topic of [/T-DXd/, /ILD|interstitial lung disease/, /LVEF/, /pregnancy/, /zoledronic acid or capecitabine at creatinine clearance below 30/, /DPYD/, /ONJ|osteonecrosis of the jaw/]) {
     t.match(body.services[1]?.description, topic, String(topic))
   }
 })
@@ -846,7 +847,7 @@ t.test('the refusal to fetch is logged as a code', async (t) => {
 })
 
 t.test('the service ids of discovery are the routes', async (t) => {
-  t.strictSame(CDS_SERVICES.map((service) => service.id), ['her2-mbc-bone-mets', 'her2-mbc-order-check'])
+  t.strictSame(Object.values(CDS_SERVICES).map((service) => service.id), ['her2-mbc-bone-mets', 'her2-mbc-order-check'])
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { FACT_LINEAGE as L } from '../../engine/fact-lineage.js'
 import {
   Brain, Disease, EarlyStageTherapy, History, MetastaticLine, Neuro, NonSpineBoneLesion, Patient, Preferences, SinsComponents, SpineLesion, Tumor
 } from '../../schemas/case.js'
+import { spineLevelsIn } from '../anatomy.js'
 import { LOINC_CODES } from '../codes.js'
 import { CASE_FACT_SYSTEM } from '../constants.js'
 import { refOf, type LesionRef, type MappingContext } from '../mapping-context.js'
@@ -143,24 +144,6 @@ const factCode = (observation: FhirResource): string | undefined =>
 
 type Target = { ok: true, index: number } | { ok: false, reason: string, ambiguous?: true }
 
-// §6.3 / §6.8a level parser: `T7`, `t 7`, `Th7`, `T-7`, `thoracic vertebra 7`.
-const LEVEL_SHORT = /\b([CTLS])h?\s?-?(\d{1,2})\b/gi
-const LEVEL_LONG = /\b(cervical|thoracic|lumbar|sacral) vertebrae? (\d{1,2})\b/gi
-const LEVEL_MAX: Readonly<Record<string, number>> = { C: 7, T: 12, L: 5, S: 5 }
-
-/** The vertebral levels named in some words (`T7`), within C1–C7, T1–T12, L1–L5, S1–S5. */
-export function spineLevels (words: readonly string[]): string[] {
-  const levels = new Set<string>()
-  for (const word of words) {
-    const found = [...word.matchAll(LEVEL_SHORT)].map((match) => [(match[1] as string).toUpperCase(), Number(match[2])] as const)
-    found.push(...[...word.matchAll(LEVEL_LONG)].map((match) => [(match[1] as string)[0]?.toUpperCase() as string, Number(match[2])] as const))
-    for (const [region, number] of found) {
-      if (number >= 1 && number <= (LEVEL_MAX[region] as number)) levels.add(`${region}${number}`)
-    }
-  }
-  return [...levels]
-}
-
 /** The focused resources' `Type/id` (resolved when the reference resolves, else the reference as written). */
 function focusKeys (ctx: MappingContext, observation: FhirResource): string[] {
   return focusReferences(observation).map((reference) => {
@@ -176,7 +159,7 @@ function lesionTarget (ctx: MappingContext, observation: FhirResource, kind: Les
   const what = kind === 'spine' ? 'spine lesion' : 'non-spine bone lesion'
   if (indices.length === 1) return { ok: true, index: indices[0] as number }
   if (indices.length === 0) return { ok: false, reason: `its focus (${keys.join(', ') || 'none'}) names no ${what} of the record` }
-  const levels = kind === 'spine' ? spineLevels(bodySiteWords(observation.bodySite)) : []
+  const levels: readonly string[] = kind === 'spine' ? spineLevelsIn(bodySiteWords(observation.bodySite)) : []
   const matching = indices.filter((index) => levels.includes(String(getAt(ctx.draft, `disease.spineLesions[${index}].level`))))
   if (matching.length === 1) return { ok: true, index: matching[0] as number }
   return { ok: false, reason: `its focus names a Condition with several ${what}s and its bodySite does not name one of them`, ambiguous: true }
