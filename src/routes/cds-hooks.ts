@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { FetchImplementation } from 'jose'
 import { z } from 'zod'
 import type { Config } from '../config.js'
 import { cardBuilders } from '../cds-hooks/card-builders.js'
@@ -53,8 +54,11 @@ export interface CdsHooksOptions {
   cards: CardBuilders
 }
 
-/** What buildApp's `cdsHooks` option may inject. */
-export type CdsHooksInjection = Partial<Omit<CdsHooksOptions, 'config'>>
+/**
+ * What buildApp's `cdsHooks` option may inject; `fetchJwks` is the fetch of the default verifier's
+ * `jku` key sets (tests serve them without a network, §12.5 sandbox replay).
+ */
+export type CdsHooksInjection = Partial<Omit<CdsHooksOptions, 'config'>> & { fetchJwks?: FetchImplementation }
 
 /**
  * The options with their production defaults: clients from CDS_CLIENTS_FILE, a bounded memory store,
@@ -66,7 +70,13 @@ export async function cdsHooksOptions (config: Config, injected: CdsHooksInjecti
   const now = injected.now ?? (() => new Date())
   const store = injected.store ?? new MemoryStore(FEEDBACK_STORE_MAX_ENTRIES)
   const verifier = injected.verifier ?? (config.cdsHooks.jwt
-    ? createJwtVerifier({ clients, config, store: injected.store ?? new MemoryStore(config.cdsHooks.jwtReplayCacheMax), now: () => now().getTime() })
+    ? createJwtVerifier({
+      clients,
+      config,
+      store: injected.store ?? new MemoryStore(config.cdsHooks.jwtReplayCacheMax),
+      now: () => now().getTime(),
+      ...(injected.fetchJwks === undefined ? {} : { fetchJwks: injected.fetchJwks })
+    })
     : undefined)
   return {
     config,
