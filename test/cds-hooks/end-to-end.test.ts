@@ -340,6 +340,24 @@ t.test('§4.2, §4.3, §12.4 C: a next link to a foreign base is not followed: m
   }
 })
 
+t.test('§4.2, §7.3: when a partial markers key leaves ER % missing, the incomplete-case cards say the markers arrived only in part', async (t) => {
+  const name: ExampleName = 'seed-locally-advanced-painful-vertebra'
+  const server = serverOf(name)
+  const patientId = patientIdOf(bundleOf(name))
+  const markers = (await fhirGet(`${server.foreignNextBaseUrl}/Observation?patient=${patientId}&code=${markerCodes()}&_sort=-date&_count=50`)).body as Json
+  // The EHR's first page holds the HER2 result only; ER is on a page the service may not fetch (a foreign next link).
+  markers.entry = (markers.entry as Json[]).filter((entry) => entry.resource.id === 'seed-her2-ihc')
+  t.equal(markers.entry.length, 1)
+  const prefetch = { ...prefetchOf(name), markers }
+  const view = await patientView(t, name, { prefetch })
+  t.strictSame((view.body.cards as CardJson[]).map((card) => card.summary), [`${INCOMPLETE_PREFIX}ER % missing`])
+  const received = sectionLines(view.body.cards[0], 'Data not received in full')
+  t.equal(received.length, 1)
+  t.match(received[0], /"markers".*\(FHIR_DATA_PARTIAL\)$/, 'the partial key is named: ER % may be in the record')
+  const order = await orderSelect(t, name, prefetch, [draftOrder('cap-1', patientId, CAPECITABINE.code, CAPECITABINE.display)])
+  t.strictSame(sectionLines(order.body.cards[0], 'Data not received in full'), received, 'the order-select card too')
+})
+
 /** The markers template's code list (§4.1), as the EHR renders it. */
 function markerCodes (): string {
   const template = PREFETCH_KEYS.find((spec) => spec.key === 'markers')?.template ?? ''

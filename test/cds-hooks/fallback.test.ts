@@ -284,6 +284,15 @@ t.test('§4.3: an issuer without the server on its allow-list gets no fetch at a
   t.strictSame(requests, [], 'no request')
 })
 
+t.test('§4.3 condition 2: fhirServer is compared normalised (upper-case scheme and host, a trailing slash): fetched, under the listed base', async (t) => {
+  const server = serverOf(SEED)
+  const written = server.baseUrl.replace('http://127.0.0.1', 'HTTP://127.0.0.1') + '/'
+  const { result, requests } = await logged(server, async () => await call(t, SEED, withToken(written)))
+  t.equal(result.status, 200)
+  t.equal(requests.length, PREFETCH_KEYS.length)
+  t.ok(requests.every((request) => request.url.startsWith(`${server.baseUrl}/`) && !request.url.includes('//Patient') && request.authorization))
+})
+
 t.test('§4.3: no fetch either for a base not on the list, a base with userinfo or a query, or a token that is not Bearer', async (t) => {
   const server = serverOf(SEED)
   const withUserinfo = server.baseUrl.replace('http://', 'http://user:pass@')
