@@ -360,6 +360,19 @@ function fieldLines (caseResult: CaseFailure, mapping: MappingResult): { labels:
 
 const failureWord = (caseResult: CaseFailure): string => (caseResult.kind === 'case-incomplete' ? 'missing' : 'inconsistent')
 
+/** The warnings of §4.2–§4.4 that say the service did not receive the whole record (a key partial, unavailable or malformed). */
+const DATA_ACCESS_WARNINGS: ReadonlySet<string> = new Set(['FHIR_DATA_PARTIAL', 'FHIR_DATA_UNAVAILABLE', 'FHIR_PREFETCH_MALFORMED'])
+
+/**
+ * §7.3 "why nothing was usable": when a key arrived only in part or not at all, a missing field may
+ * well be in the record; the incomplete-case cards say so, since they list no other warning and
+ * these would otherwise reach no one (§4.2 FHIR_DATA_PARTIAL, §4.4 FHIR_DATA_UNAVAILABLE).
+ */
+function dataAccessSection (mapping: MappingResult): string[] {
+  const lines = unique(mapping.warnings.filter(({ code }) => DATA_ACCESS_WARNINGS.has(code)).map(({ code, message }) => `- ${inline(message)} (${code})`))
+  return lines.length === 0 ? [] : [section('Data not received in full', lines)]
+}
+
 export interface IncompleteCardInput extends CardContext { caseResult: CaseFailure }
 
 /**
@@ -378,6 +391,7 @@ export function incompleteCard (input: IncompleteCardInput): IssuedCard {
     detail: [
       `No guidance was evaluated: fields the guidance needs are ${word} in the record.`,
       section(word === 'missing' ? 'Missing' : 'Inconsistent', lines),
+      ...dataAccessSection(mapping),
       `Knowledge base ${kbVersion} · mapping ${MAPPING_VERSION}`
     ].join('\n\n'),
     indicator: 'info',
@@ -483,6 +497,7 @@ export function orderSelectCards (input: OrderSelectInput): IssuedCard[] {
         `The selected orders could not be checked: fields the check needs are ${word} in the record.`,
         section('Selected orders', checked.map(({ selection }) => `- ${orderDisplay(selection)}`)),
         section(word === 'missing' ? 'Missing' : 'Inconsistent', lines),
+        ...dataAccessSection(mapping),
         `Knowledge base ${kbVersion} · mapping ${MAPPING_VERSION}`
       ].join('\n\n'),
       indicator: 'info',

@@ -381,6 +381,30 @@ t.test('incomplete case: the errors\' pointers when the mapper lists nothing mis
   t.equal(long.card.summary, 'HER2+ MBC guidance unavailable: 12 fields inconsistent', 'a summary stays under 140 characters')
 })
 
+t.test('incomplete case: the keys that arrived only in part or not at all are named, since a missing field may be in them (§4.2, §7.3)', async (t) => {
+  const mapping = mappingOf({
+    missing: ['tumor.erPercent'],
+    warnings: [
+      { code: 'FHIR_UNDATED', message: 'undated' },
+      { code: 'FHIR_DATA_PARTIAL', message: 'Only part of the data of prefetch key "markers" arrived; what arrived was used.' },
+      { code: 'FHIR_DATA_UNAVAILABLE', message: 'The data of prefetch key "cardiac" was unavailable; the fields it feeds are absent.' },
+      { code: 'FHIR_PREFETCH_MALFORMED', message: 'The prefetch value of key "facts" is not what its template returns; it was not used.' }
+    ]
+  })
+  const caseResult = { ok: false as const, kind: 'case-incomplete' as const, errors: [{ path: '/tumor/erPercent', message: 'is required' }] }
+  const expected = '### Data not received in full\n' +
+    '- Only part of the data of prefetch key "markers" arrived; what arrived was used. (FHIR_DATA_PARTIAL)\n' +
+    '- The data of prefetch key "cardiac" was unavailable; the fields it feeds are absent. (FHIR_DATA_UNAVAILABLE)\n' +
+    '- The prefetch value of key "facts" is not what its template returns; it was not used. (FHIR_PREFETCH_MALFORMED)\n\nKnowledge base '
+  const patientView = incompleteCard({ hookInstance: HOOK, caseResult, mapping, kb: knowledgeBase })
+  t.match(detailOf(patientView), expected, 'patient-view: after the missing fields, before the footer')
+  t.notMatch(detailOf(patientView), 'FHIR_UNDATED', 'other warnings stay out: they do not explain a missing field')
+  const order = orderSelectCards({ hookInstance: HOOK, selections: [selection(['capecitabine'])], caseResult, mapping, kb: knowledgeBase })
+  t.match(order[0]?.card.detail, expected, 'order-select: the same section')
+  t.notMatch(detailOf(incompleteCard({ hookInstance: HOOK, caseResult, mapping: incompleteMapping(), kb: knowledgeBase })), 'Data not received', 'none when every key arrived')
+  assertConformantResponse(t, { cards: [patientView.card, ...order.map(({ card }) => card)] })
+})
+
 // --- order-select (§7.4)
 
 const selection = (agents: OrderSelection['agents'], id = 'mr-1', display = 'Selected drug'): OrderSelection =>
