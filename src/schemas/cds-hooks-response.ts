@@ -37,10 +37,10 @@ const characters = (text: string): number => [...text].length
 
 /** CDS Hooks "Coding": `code` and `system` REQUIRED, `display` CONDITIONAL (REQUIRED for override reasons). */
 export const Coding = z.strictObject({
-  code: Text,
-  system: Text,
-  display: Text.optional()
-}).meta({ id: 'CdsCoding' })
+  code: Text.describe('The code within the system.'),
+  system: Text.describe('The code system (a URI).'),
+  display: Text.optional().describe('The code\'s text for people; required for override reasons.')
+}).meta({ id: 'CdsCoding', description: 'A CDS Hooks Coding: a code, its system and, where a person reads it, its display.' })
 
 /** An override reason: a Coding whose display is REQUIRED (cds-resp-4). */
 export const OverrideReason = Coding.extend({ display: Text })

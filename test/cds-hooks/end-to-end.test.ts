@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { cardUuid, orderCardUuid } from '../../src/cds-hooks/cards.js'
+import { parseConfig } from '../../src/config.js'
+import { OVERRIDE_REASON_SYSTEM } from '../../src/fhir/constants.js'
 import { PREFETCH_KEYS } from '../../src/cds-hooks/prefetch.js'
 import { mapBundle } from '../../src/fhir/index.js'
 import type { FhirResource } from '../../src/fhir/types.js'
@@ -10,6 +12,7 @@ import {
   expectedCards, fhirGet, FHIR_TOKEN, INCOMPLETE_PREFIX, issuerOf, listedWarningCodes, orderSelectRequest, patientIdOf, patientViewRequest,
   recommendationCards, referencesOf, sectionLines, serverFor, whyReferences, type CardJson, type HookReply, type JsonRecommendation
 } from '../fixtures/cds-e2e.js'
+import { buildTestApp, captureLogs } from '../fixtures/build-app.js'
 import { EXAMPLE_NAMES, loadBaseBundle, loadExample, resourceById, walkObjects, type Bundle, type ExampleName } from '../fixtures/fhir/bundles.js'
 import { buildVariant, VARIANTS, type Variant } from '../fixtures/fhir/variants.js'
 import { assertConformantOperationOutcome, assertConformantResponse } from '../support/cds-conformance.js'
@@ -522,4 +525,35 @@ t.test('§12.3 through patient-view: the seven MITRE bundles give no 5xx, no HER
     }
     if (expectation.patientId === undefined) t.ok(named.size > 0, `${expectation.file}: its resources name patients that are not in it`)
   }
+})
+
+// ---------------------------------------------------------------------------------------------
+// §8 feedback on the cards the real builders issued
+
+t.test('§8: feedback on an issued card is matched to its code and targets; an unknown card is accepted unmatched', async (t) => {
+  const { stream, lines } = captureLogs()
+  const config = parseConfig({ CDS_HOOKS_JWT: 'on', PUBLIC_BASE_URL, FHIR_FETCH_BUDGET_MS: '20000' })
+  const logged = await buildTestApp(t, { logger: { level: 'info', stream }, cdsHooks: { clients: e2eClients([]), now: clock.now } }, config)
+  const name: ExampleName = 'mescc-not-operable'
+  const iss = at(name)
+  const json = await postJson(name)
+  const hookInstance = randomUUID()
+  const view = await callHook(logged, clock, PATIENT_VIEW, patientViewRequest({ patientId: patientIdOf(bundleOf(name)), prefetch: prefetchOf(name), hookInstance }), iss)
+  t.equal(view.status, 200)
+  const expected = expectedCards(hookInstance, json.recommendations as JsonRecommendation[])
+  const first = expected[0] as NonNullable<typeof expected[number]>
+  const item = (json.recommendations as Json[]).find((candidate) => candidate.code === first.code) as Json
+  const outcomeTimestamp = clock.current.toISOString()
+  const feedback = (card: string): Record<string, unknown> => ({
+    feedback: [{ card, outcome: 'overridden', outcomeTimestamp, overrideReason: { reason: { code: 'patient-refuses', system: OVERRIDE_REASON_SYSTEM }, userComment: 'planted-comment-93b1' } }]
+  })
+  const sent = await callHook(logged, clock, `${PATIENT_VIEW}/feedback`, feedback(first.uuid), iss)
+  t.equal(sent.status, 200)
+  t.equal(sent.body, undefined, '200 with an empty body')
+  const unknown = await callHook(logged, clock, `${PATIENT_VIEW}/feedback`, feedback(randomUUID()), iss)
+  t.equal(unknown.status, 200, 'a card never issued is accepted too')
+  const audits = lines.filter((line) => line.event === 'cds_feedback')
+  t.match(audits[0], { service: 'her2-mbc-bone-mets', card: first.uuid, matched: true, code: first.code, targets: item.targets ?? [], outcome: 'overridden', reasonCode: 'patient-refuses' })
+  t.match(audits[1], { matched: false })
+  t.notOk(JSON.stringify(lines).includes('planted-comment-93b1'), 'the user comment is never logged')
 })

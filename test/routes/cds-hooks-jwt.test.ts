@@ -476,7 +476,9 @@ t.test('production: buildApp refuses to start with a published test key in the c
 
 t.test('the server itself (src/server.ts) refuses to start in production with the sandbox issuer: exit 1, the reason on stderr', async (t) => {
   const root = fileURLToPath(new URL('../../', import.meta.url))
-  const env = { ...process.env, ...PRODUCTION_ENV, CDS_CLIENTS_FILE: clientsFileWith(t, [{ iss: SANDBOX_ISS, jku: [SANDBOX_JKU] }]), PORT: '0', LOG_LEVEL: 'silent' }
+  // Not NODE_V8_COVERAGE: the child loads src through tsx, whose output would be merged into tap's coverage map line for line.
+  const { NODE_V8_COVERAGE: _coverage, ...parentEnv } = process.env
+  const env = { ...parentEnv, ...PRODUCTION_ENV, CDS_CLIENTS_FILE: clientsFileWith(t, [{ iss: SANDBOX_ISS, jku: [SANDBOX_JKU] }]), PORT: '0', LOG_LEVEL: 'silent' }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
