@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { parseConfig, type Config } from '../../src/config.js'
+import { buildApp } from '../../src/app.js'
 import { prefetchTemplates } from '../../src/cds-hooks/prefetch.js'
 import { issueCodeFor } from '../../src/cds-hooks/service.js'
 import { CDS_SERVICES } from '../../src/cds-hooks/services.js'
@@ -949,4 +950,9 @@ t.test('feedback audits bound long client strings; an unreadable card record is 
   t.equal(audit.matched, false)
   t.equal(audit.reasonCode, `${'c'.repeat(200)}…`)
   t.equal(audit.reasonSystem, `${'s'.repeat(200)}…`)
+})
+
+t.test('JWT on without PUBLIC_BASE_URL (the audience) does not start, even with the clients injected', async (t) => {
+  await t.rejects(buildApp(parseConfig({ CDS_HOOKS_JWT: 'on' }), { logger: false, knowledgeBase, cdsHooks: { clients: [TEST_CLIENT] } }),
+    /CDS_HOOKS_JWT=on needs PUBLIC_BASE_URL/)
 })
