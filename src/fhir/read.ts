@@ -207,9 +207,10 @@ export function latest<T> (ctx: MappingContext, candidates: ReadonlyArray<Dated<
   return best
 }
 
+/** Newest first among dated candidates (`latest` sorts only those). */
 function compareNewestFirst<T> (a: Dated<T>, b: Dated<T>): number {
   const keys = (candidate: Dated<T>): string[] => [
-    candidate.date ?? '',
+    candidate.date as string,
     typeof candidate.resource.issued === 'string' ? candidate.resource.issued : '',
     isObject(candidate.resource.meta) && typeof candidate.resource.meta.lastUpdated === 'string' ? candidate.resource.meta.lastUpdated : '',
     candidate.resource.id ?? ''

@@ -13,3 +13,9 @@ t.test('§4.5: a selected order naming a Medication of draftOrders by reference 
   const missing = orderSelectionOf({ selection: 'MedicationRequest/order-1', resource: order }, [order])
   t.strictSame(missing.agents, [], 'a Medication not among the draft orders names no agent')
 })
+
+t.test('a draft order without an id is never the Medication an order names', async (t) => {
+  const order: FhirResource = { resourceType: 'MedicationRequest', id: 'order-2', status: 'draft', medicationReference: { reference: 'Medication/' } }
+  const selection = orderSelectionOf({ selection: 'MedicationRequest/order-2', resource: order }, [order, { resourceType: 'Medication' }])
+  t.strictSame(selection.agents, [])
+})
