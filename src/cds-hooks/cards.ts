@@ -10,6 +10,7 @@ import type { PreparedKnowledgeBase } from '../engine/knowledge-base.js'
 import { OPTION_AGENTS } from '../engine/options.js'
 import { provenanceRulesets, type KnowledgeBase } from '../engine/load-rules.js'
 import { LOINC_CODES } from '../fhir/codes.js'
+import { casePath } from '../fhir/index.js'
 import {
   CARD_TOPIC_SYSTEM, CARD_UUID_NAMESPACE, MAPPING_VERSION, OVERRIDE_REASON_SYSTEM
 } from '../fhir/constants.js'
@@ -145,13 +146,6 @@ export function inline (text: string): string {
 const section = (heading: string, lines: readonly string[]): string => `### ${heading}\n${lines.join('\n')}`
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)]
 
-/** A JSON pointer of the Case (`/disease/spineLesions/1/bilsky`) as the mapper's dotted path (`disease.spineLesions[1].bilsky`). */
-export function pointerToPath (pointer: string): string {
-  return pointer.split('/').slice(1)
-    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`), '')
-}
-
 /** The source of a Case path: its own entry, else the nearest enclosing one (`patient.correctedCalcium` for its `.value`). */
 function sourceFor (mapping: MappingResult, path: string): SourceEntry | undefined {
   const entry = mapping.sources[path]
@@ -200,7 +194,7 @@ export function formatActual (fact: string, actual: unknown): string {
  * source; a fact computed from other items (no inputs) ends after its value.
  */
 export function becauseLine (item: LinedBecauseItem, mapping: MappingResult): string {
-  const found = (item.inputs ?? []).map((pointer) => sourceFor(mapping, pointerToPath(pointer))).filter((entry) => entry !== undefined)
+  const found = (item.inputs ?? []).map((pointer) => sourceFor(mapping, casePath(pointer))).filter((entry) => entry !== undefined)
   const displays = unique(found.map((entry) => inline(entry.display)))
   const value = displays.length > 0 ? displays.join('; ') : formatActual(item.fact, item.actual)
   if (item.inputs === undefined) return `- ${item.label}: ${value}`
@@ -341,7 +335,7 @@ export const REQUIRED_FIELDS: Readonly<Record<string, { label: string, searched:
 /** The fields a failed case names: `missing` for an incomplete case (else the errors' pointers), the errors' pointers otherwise. */
 function failedFields (caseResult: CaseFailure, mapping: MappingResult): Array<{ path: string, message?: string }> {
   if (caseResult.kind === 'case-incomplete' && mapping.missing.length > 0) return mapping.missing.map((path) => ({ path }))
-  return caseResult.errors.map(({ path, message }) => ({ path: pointerToPath(path), message }))
+  return caseResult.errors.map(({ path, message }) => ({ path: casePath(path), message }))
 }
 
 const fieldLabel = (path: string, mapping: MappingResult): string => REQUIRED_FIELDS[path]?.label ?? mapping.sources[path]?.label ?? path

@@ -99,7 +99,9 @@ export function casePointer (path: string): string {
 
 /** `/disease/spineLesions/0/level` → `disease.spineLesions[0].level` (the mapper's Case path). */
 export function casePath (pointer: string): string {
-  return pointer.split('/').slice(1).map((segment, i) => /^\d+$/.test(segment) ? `[${segment}]` : `${i === 0 ? '' : '.'}${segment}`).join('')
+  return pointer.split('/').slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`), '')
 }
 
 function missingMessage (mapping: MappingResult, path: string): string {

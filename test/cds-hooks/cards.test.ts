@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   becauseLine, cardUuid, dataCard, DOMAIN_LABELS, evidenceLine, formatActual, incompleteCard, INDICATOR_OF_STRENGTH,
   inline, knowledgeBaseVersion, ORDER_CHECK_TABLE, orderCardUuid, orderCodes, orderSelectCards, OVERRIDE_REASONS,
-  patientViewCards, pointerToPath, uuidV5, type CardResponse, type IssuedCard, type OrderSelection
+  patientViewCards, uuidV5, type CardResponse, type IssuedCard, type OrderSelection
 } from '../../src/cds-hooks/cards.js'
 import { provenanceRulesets } from '../../src/engine/load-rules.js'
 import { agentClass } from '../../src/engine/options.js'
@@ -227,11 +227,7 @@ t.test('values: yes/no, numbers with their unit, words, lists, absent', async (t
   t.equal(formatActual('pregnant', null), 'not recorded')
 })
 
-t.test('Case pointers become the mapper\'s dotted paths with indices', async (t) => {
-  t.equal(pointerToPath('/patient/lvefPercent'), 'patient.lvefPercent')
-  t.equal(pointerToPath('/disease/spineLesions/1/bilsky'), 'disease.spineLesions[1].bilsky')
-  t.equal(pointerToPath('/history/metastaticLines/0/agents/2'), 'history.metastaticLines[0].agents[2]')
-  t.equal(pointerToPath('/a~1b/c~0d'), 'a/b.c~d', 'RFC 6901 escapes')
+t.test('inline: one line, nothing that could open an HTML tag', async (t) => {
   t.equal(inline('  two\n\tlines  '), 'two lines')
   t.equal(inline('CrCl < 30, <30 and <br>'), 'CrCl < 30, <30 and \\<br>', 'only what could open a tag is escaped')
 })

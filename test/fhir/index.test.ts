@@ -170,6 +170,9 @@ t.test('casePointer and casePath: dotted Case paths with indices ↔ JSON pointe
   t.equal(casePath('/patient/ecog'), 'patient.ecog')
   t.equal(casePath('/disease/spineLesions/0/level'), 'disease.spineLesions[0].level')
   t.equal(casePath('/history/metastaticLines/1/agents/0'), 'history.metastaticLines[1].agents[0]')
+  t.equal(casePath('/disease/spineLesions/1/bilsky'), 'disease.spineLesions[1].bilsky')
+  t.equal(casePath('/history/metastaticLines/0/agents/2'), 'history.metastaticLines[0].agents[2]')
+  t.equal(casePath('/a~1b/c~0d'), 'a/b.c~d', 'RFC 6901 escapes')
   t.equal(casePath(''), '')
 })
 
