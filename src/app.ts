@@ -83,7 +83,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
-  await app.register(swagger)
+  await app.register(swagger, { publicBaseUrl: config.cdsHooks.publicBaseUrl })
   await app.register(healthRoutes)
   await app.register(knowledgeRoutes)
   await app.register(recommendationRoutes)

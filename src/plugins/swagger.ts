@@ -7,10 +7,14 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { SERVICE_INFO } from '../service-info.js'
+import { finishDocument, SECURITY_SCHEMES, serversFor, type OpenApiDocument } from './openapi-document.js'
 
 /**
  * OpenAPI 3.1 from the zod schemas (one source of truth), Swagger UI at /documentation, and the
- * example cases of openapi/examples/ as request examples so that "Try it out" works at once.
+ * example cases of openapi/examples/ as request examples so that "Try it out" works at once. What
+ * the route groups add to every operation (security, error bodies, 401/429/503, operationIds) is
+ * added by finishDocument (openapi-document.ts), keyed on the path prefix: route modules declare
+ * only what is theirs.
  */
 
 /**
@@ -46,15 +50,19 @@ const DESCRIPTION = [
   'Intended users: oncologists and tumour boards, through EHR integrations. Decision support only: the multidisciplinary',
   'team decides; drug approval differs by jurisdiction. Not a substitute for emergency assessment.',
   '',
-  'Errors are RFC 9457 `application/problem+json`; unknown request keys are rejected (400) so that a misspelt clinical',
-  'fact is never silently dropped. Every response carries `x-request-id` (a safe client-supplied value is echoed).'
+  'Errors are RFC 9457 `application/problem+json` (under `/cds-services`, FHIR OperationOutcome); unknown request keys are',
+  'rejected (400) so that a misspelt clinical fact is never silently dropped. Every response carries `x-request-id` (a safe',
+  'client-supplied value is echoed). A client over its rate limit gets 429, an overloaded service 503, both with `Retry-After`.',
+  '',
+  'Authentication: `/v1` takes an optional API key (`X-API-Key`, required only where the site sets API_KEYS); `/cds-services`',
+  'takes the CDS Hooks JWT of a registered EHR (`Authorization: Bearer`); health probes take none.'
 ].join('\n')
 
-interface OpenApiDocument { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { examples?: unknown }> } }>> }
+interface RequestBody { content?: Record<string, { examples?: unknown }> }
 
 /** Adds the named examples to the request body of POST /v1/recommendations (Swagger UI offers them in "Try it out"). */
 export function withRequestExamples (document: OpenApiDocument, examples: Record<string, NamedExample>): OpenApiDocument {
-  const media = document.paths?.['/v1/recommendations']?.post?.requestBody?.content?.['application/json']
+  const media = (document.paths?.['/v1/recommendations']?.post?.requestBody as RequestBody | undefined)?.content?.['application/json']
   if (media !== undefined) media.examples = examples
   return document
 }
@@ -82,20 +90,31 @@ export function transformRouteSchema (document: RouteDocument): ReturnType<typeo
   return { ...transformed, schema: { ...transformed.schema, body: { content } } }
 }
 
-async function swaggerPlugin (app: FastifyInstance): Promise<void> {
+export interface SwaggerOptions {
+  /** PUBLIC_BASE_URL: offered as the first server, for a document read through the gateway (see serversFor). */
+  publicBaseUrl?: string | undefined
+}
+
+async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions): Promise<void> {
   const examples = loadRequestExamples()
+  const servers = serversFor(options.publicBaseUrl)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'HER2+ metastatic breast cancer with bone metastases — recommendation API', version: SERVICE_INFO.version, description: DESCRIPTION, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
+      // Declared here, not in finishDocument: @fastify/swagger looks up the schemes a route's own `security` names.
+      components: { securitySchemes: SECURITY_SCHEMES },
+      // A tag no documented operation uses is dropped (finishDocument).
       tags: [
         { name: 'recommendations', description: 'Evaluate a case' },
         { name: 'knowledge base', description: 'Rulesets and evidence, for review' },
-        { name: 'health', description: 'Liveness and readiness' }
+        { name: 'cds-hooks', description: 'CDS Hooks 2.0 services for EHRs (errors are FHIR OperationOutcome)' },
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'metrics', description: 'Prometheus metrics' }
       ]
     },
     transform: transformRouteSchema,
-    transformObject: (document) => withRequestExamples(jsonSchemaTransformObject(document) as OpenApiDocument, examples)
+    transformObject: (document) => finishDocument(withRequestExamples(jsonSchemaTransformObject(document) as OpenApiDocument, examples), { servers })
   })
   await app.register(swaggerUi, { routePrefix: '/documentation', uiConfig: { tryItOutEnabled: true, deepLinking: true } })
 }

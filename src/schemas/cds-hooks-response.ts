@@ -171,20 +171,27 @@ export const ISSUE_TYPE_BY_STATUS: Readonly<Record<number, typeof ISSUE_TYPES[nu
   503: 'transient'
 }
 
-const FhirCoding = z.looseObject({ system: Text.optional(), code: Text.optional(), display: Text.optional() })
+const FhirCoding = z.looseObject({
+  system: Text.optional().describe('The code system.'),
+  code: Text.optional().describe('The code within the system.'),
+  display: Text.optional().describe('The code\'s display text.')
+}).describe('A FHIR Coding.')
 
 export const OperationOutcomeIssue = z.looseObject({
-  severity: z.enum(ISSUE_SEVERITIES),
-  code: z.enum(ISSUE_TYPES),
-  details: z.looseObject({ coding: z.array(FhirCoding).min(1).optional(), text: Text.optional() }).optional(),
-  diagnostics: Text.optional(),
-  expression: z.array(Text).min(1).optional()
-})
+  severity: z.enum(ISSUE_SEVERITIES).describe('FHIR IssueSeverity.'),
+  code: z.enum(ISSUE_TYPES).describe('FHIR IssueType, by status (§9): 400 invalid, 401 security, 404 not-found, 405 and 415 not-supported, 412 processing, 413 too-costly, 429 throttled, 500 exception, 503 transient.'),
+  details: z.looseObject({
+    coding: z.array(FhirCoding).min(1).optional().describe('Coded details.'),
+    text: Text.optional().describe('The details in words.')
+  }).optional().describe('Coded details of the issue (none on a 401).'),
+  diagnostics: Text.optional().describe('What went wrong, in words: never patient data, a token, a stack trace or an echo of the request (none on a 401).'),
+  expression: z.array(Text).min(1).optional().describe('The request element at fault, FHIRPath-like (`context.patientId`), on a 400.')
+}).describe('One problem.')
 
 /** FHIR R4 OperationOutcome: one `issue` per problem (§9, like the spec's 412 example). */
 export const OperationOutcome = z.looseObject({
-  resourceType: z.literal('OperationOutcome'),
-  id: Text.optional(),
-  issue: z.array(OperationOutcomeIssue).min(1)
-})
+  resourceType: z.literal('OperationOutcome').describe('Always `OperationOutcome`.'),
+  id: Text.optional().describe('A resource id (optional).'),
+  issue: z.array(OperationOutcomeIssue).min(1).describe('One entry per problem.')
+}).meta({ id: 'OperationOutcome', description: 'A FHIR R4 OperationOutcome: the body of every error under /cds-services (spec/ehr-integration.md §9).' })
 export type OperationOutcome = z.infer<typeof OperationOutcome>

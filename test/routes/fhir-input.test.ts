@@ -361,7 +361,7 @@ t.test('OpenAPI: the FHIR body, its 5 MiB limit, the 422 and the sources member 
   const document = (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
   const operation = document.paths['/v1/recommendations'].post
   t.strictSame(Object.keys(operation.requestBody.content), ['application/json', 'application/fhir+json'])
-  t.strictSame(operation.requestBody.content['application/fhir+json'].schema, { $ref: '#/components/schemas/FhirBundleInput' })
+  t.strictSame(operation.requestBody.content['application/fhir+json'].schema, { $ref: '#/components/schemas/FhirBundle' })
   t.match(operation.description, /application\/fhir\+json \(body limit 5 MiB; a JSON Case keeps 1 MiB\)/)
   t.ok(operation.responses['422'])
   t.strictSame(operation.parameters.map((parameter: { name: string }) => parameter.name), ['explain', 'evaluationDate', 'jurisdiction', 'caseId'])
