@@ -109,6 +109,7 @@ t.test('every operation has its stable operationId, its group\'s security, and t
     t.strictSame(operation.security, cds ? [{ CdsHooksJwt: [] }] : [{ ApiKey: [] }, {}], `${name}: security`)
     for (const status of ['401', '429', '503']) t.ok(operation.responses[status], `${name}: ${status}`)
     for (const status of ['429', '503']) t.ok(responseOf(document, operation.responses[status]?.$ref)?.headers?.['Retry-After'], `${name}: ${status} has Retry-After`)
+    t.ok(responseOf(document, operation.responses['401']?.$ref)?.headers?.['WWW-Authenticate'], `${name}: 401 has WWW-Authenticate`)
     for (const [status, response] of Object.entries(operation.responses)) {
       if (Number(status) < 400) continue
       const content = responseOf(document, response.$ref)?.content ?? {}

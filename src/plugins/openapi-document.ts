@@ -145,15 +145,15 @@ const HEADERS = {
     schema: { type: 'integer', minimum: 0 }
   },
   WwwAuthenticate: {
-    description: '`Bearer`: the JWT was missing or refused.',
+    description: 'The authentication challenge: `ApiKey header="X-API-Key"` on /v1, `Bearer` under /cds-services.',
     schema: { type: 'string' }
   }
 } as const
 type HeaderName = keyof typeof HEADERS
 
-function headersOf (status: number, errorBody: ErrorBody): Partial<Record<string, HeaderName>> {
+function headersOf (status: number): Partial<Record<string, HeaderName>> {
   if (status === 429 || status === 503) return { 'Retry-After': 'RetryAfter' }
-  if (status === 401 && errorBody === 'operation-outcome') return { 'WWW-Authenticate': 'WwwAuthenticate' }
+  if (status === 401) return { 'WWW-Authenticate': 'WwwAuthenticate' }
   return {}
 }
 
@@ -252,7 +252,7 @@ class ErrorComponents {
   ref (status: number, errorBody: ErrorBody): Reference {
     const name = `${STATUS_NAMES[status] ?? `Status${status}`}${ERROR_SUFFIX[errorBody]}`
     if (!(name in this.responses)) {
-      const headers = Object.entries(headersOf(status, errorBody)).map(([header, component]) => {
+      const headers = Object.entries(headersOf(status)).map(([header, component]) => {
         this.headers[component as HeaderName] = HEADERS[component as HeaderName]
         return [header, { $ref: `#/components/headers/${component}` }]
       })
