@@ -91,7 +91,8 @@ async function swaggerPlugin (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'recommendations', description: 'Evaluate a case' },
         { name: 'knowledge base', description: 'Rulesets and evidence, for review' },
-        { name: 'health', description: 'Liveness and readiness' }
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'metrics', description: 'Prometheus metrics' }
       ]
     },
     transform: transformRouteSchema,
