@@ -4,10 +4,12 @@ import type { Config } from './config.js'
 import type { PreparedKnowledgeBase } from './engine/knowledge-base.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import knowledgeBase from './plugins/knowledge-base.js'
+import metrics from './plugins/metrics.js'
 import swagger from './plugins/swagger.js'
 import cdsHooksRoutes, { CDS_PREFIX, cdsHooksOptions, type CdsHooksInjection } from './routes/cds-hooks.js'
 import healthRoutes from './routes/health.js'
 import knowledgeRoutes from './routes/knowledge.js'
+import metricsRoutes from './routes/metrics.js'
 import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations.js'
 import { RecommendationResponse } from './schemas/recommendation.js'
 import { createSerializerCompiler } from './http/serializer.js'
@@ -83,8 +85,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
+  // Before the routes: its onResponse hook must see every route group.
+  await app.register(metrics)
   await app.register(swagger, { publicBaseUrl: config.cdsHooks.publicBaseUrl })
   await app.register(healthRoutes)
+  await app.register(metricsRoutes)
   await app.register(knowledgeRoutes)
   await app.register(recommendationRoutes)
   await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks) })

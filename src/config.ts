@@ -32,7 +32,9 @@ export const ConfigSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
   KB_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   FEEDBACK_CARD_TTL_H: z.coerce.number().int().min(1).max(24 * 365).default(168),
-  EVALUATION_DATE: IsoDate.optional()
+  EVALUATION_DATE: IsoDate.optional(),
+  // Below the usual 10 s stop timeout (Docker, Kubernetes), so that a drain never races the kill.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1).max(600_000).default(8000)
 }).transform((env) => ({
   host: env.HOST,
   port: env.PORT,
@@ -40,6 +42,7 @@ export const ConfigSchema = z.object({
   rulesDir: env.RULES_DIR,
   evaluator: env.RULES_EVALUATOR,
   production: env.NODE_ENV === 'production',
+  shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   cdsHooks: {
     /** PUBLIC_BASE_URL without a trailing slash: the `aud` of every CDS Hooks JWT (§10.1 step 5). */
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),

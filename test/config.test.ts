@@ -9,6 +9,7 @@ t.test('defaults: loopback, port 3000, info logs, bundled rules, compiled evalua
     rulesDir: DEFAULT_RULES_DIR,
     evaluator: 'compiled',
     production: false,
+    shutdownGraceMs: 8000,
     cdsHooks: {
       publicBaseUrl: undefined,
       jwt: false,
@@ -49,7 +50,8 @@ t.test('every variable is read', async (t) => {
     CORS_ORIGINS: 'https://a.example.org, https://b.example.org',
     KB_PUBLIC_URL: 'https://kb.example.org/',
     FEEDBACK_CARD_TTL_H: '24',
-    EVALUATION_DATE: '2026-03-01'
+    EVALUATION_DATE: '2026-03-01',
+    SHUTDOWN_GRACE_MS: '5000'
   })
   t.strictSame(config, {
     host: '0.0.0.0',
@@ -58,6 +60,7 @@ t.test('every variable is read', async (t) => {
     rulesDir: '/srv/rules',
     evaluator: 'reference',
     production: true,
+    shutdownGraceMs: 5000,
     cdsHooks: {
       publicBaseUrl: 'https://cds.example.org',
       jwt: true,
@@ -85,4 +88,6 @@ t.test('a bad value stops startup naming the variable', async (t) => {
   t.throws(() => parseConfig({ PUBLIC_BASE_URL: 'ftp://cds.example.org' }), /PUBLIC_BASE_URL/)
   t.throws(() => parseConfig({ EVALUATION_DATE: '2026-02-30' }), /EVALUATION_DATE/)
   t.throws(() => parseConfig({ CDS_HOOKS_JWT: 'yes' }), /CDS_HOOKS_JWT/)
+  t.throws(() => parseConfig({ SHUTDOWN_GRACE_MS: '0' }), /SHUTDOWN_GRACE_MS/, 'a grace of 0 would kill every in-flight request')
+  t.throws(() => parseConfig({ SHUTDOWN_GRACE_MS: '8s' }), /SHUTDOWN_GRACE_MS/)
 })

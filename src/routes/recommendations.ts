@@ -91,6 +91,8 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       rulesets: body.provenance.rulesets.map(({ id, version }) => `${id}@${version}`),
       inScope: body.scope.inScope,
       codes: [...new Set(body.recommendations.map((item) => item.code))],
+      // Each item's code and strength (src/metrics.ts counts them).
+      recommended: body.recommendations.map(({ code, strength }) => ({ code, strength })),
       recommendations: body.recommendations.length,
       dataGaps: body.dataGaps.length,
       warnings: body.warnings.map((warning) => warning.code),
