@@ -13,6 +13,7 @@ FROM ${BASE} AS deps
 # Set (by .ci/container) only where the build host intercepts TLS: the CA bundle is mounted for the
 # build steps, never copied into an image.
 ARG NODE_EXTRA_CA_CERTS=
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --prefer-offline --no-audit --no-fund
