@@ -3,7 +3,7 @@
 //   node .ci/container-probe.mjs ready URL TIMEOUT_MS        → ms until URL answers 200
 //   node .ci/container-probe.mjs examples BASE_URL DIR       → every example case answers as expected
 //   node .ci/container-probe.mjs register-ehr DIR ISS        → DIR/clients.json + DIR/ehr-key.pem
-//   node .ci/container-probe.mjs discovery BASE_URL DIR AUD  → CDS Hooks discovery: 401 without, 200 with a token
+//   node .ci/container-probe.mjs discovery BASE_URL DIR AUD  → CDS Hooks discovery: 401 without, 200 with a token, 401 replayed
 //
 // The EHR is made up for the run: a fresh ES384 key (production refuses the published test keys and
 // issuers, spec/ehr-integration.md §10.2), registered through a clients file mounted read-only.
@@ -87,10 +87,14 @@ function token (dir, aud) {
 async function discovery (baseUrl, dir, aud) {
   const without = await fetch(`${baseUrl}/cds-services`)
   if (without.status !== 401) throw new Error(`discovery without a token: status ${without.status}, expected 401`)
-  const withToken = await fetch(`${baseUrl}/cds-services`, { headers: { authorization: `Bearer ${token(dir, aud)}` } })
+  const headers = { authorization: `Bearer ${token(dir, aud)}` }
+  const withToken = await fetch(`${baseUrl}/cds-services`, { headers })
   const body = await withToken.json()
   if (withToken.status !== 200) throw new Error(`discovery with a token: status ${withToken.status}: ${JSON.stringify(body)}`)
-  return `without a token 401, with the EHR's token 200 (${body.services.map((service) => service.id).join(', ')})`
+  // The (iss, jti) replay cache: in memory, or in Redis with REDIS_URL.
+  const replayed = await fetch(`${baseUrl}/cds-services`, { headers })
+  if (replayed.status !== 401) throw new Error(`discovery with a replayed token: status ${replayed.status}, expected 401`)
+  return `without a token 401, with the EHR's token 200 (${body.services.map((service) => service.id).join(', ')}), the same token again 401`
 }
 
 const [command, ...args] = process.argv.slice(2)
