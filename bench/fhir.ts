@@ -1,5 +1,5 @@
 import { EXAMPLE_NAMES, loadBaseBundle, type Bundle } from '../test/fixtures/fhir/bundles.js'
-import { FHIR_BODY_LIMIT_BYTES } from '../src/fhir/constants.js'
+import { FHIR_BODY_LIMIT_BYTES } from '../src/limits.js'
 import { mapBundle, toCase } from '../src/fhir/index.js'
 import type { FhirResource } from '../src/fhir/types.js'
 

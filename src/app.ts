@@ -3,22 +3,33 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Config } from './config.js'
 import type { PreparedKnowledgeBase } from './engine/knowledge-base.js'
 import { errorHandler, notFoundHandler } from './errors.js'
+import { JSON_BODY_LIMIT_BYTES } from './limits.js'
 import knowledgeBase from './plugins/knowledge-base.js'
 import metrics from './plugins/metrics.js'
+import security, { serverOptions, type AfterAuth } from './plugins/security.js'
 import swagger from './plugins/swagger.js'
 import cdsHooksRoutes, { CDS_PREFIX, cdsHooksOptions, type CdsHooksInjection } from './routes/cds-hooks.js'
 import healthRoutes from './routes/health.js'
-import knowledgeRoutes from './routes/knowledge.js'
 import metricsRoutes from './routes/metrics.js'
-import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations.js'
+import v1Routes from './routes/v1.js'
 import { RecommendationResponse } from './schemas/recommendation.js'
 import { createSerializerCompiler } from './http/serializer.js'
 import { zodValidatorCompiler } from './http/validator.js'
 
 /**
  * buildApp: the one factory the server, the tests and the OpenAPI generator use. It reads no
- * environment and listens on nothing. Order matters: compilers and handlers on the root first,
- * then the knowledge base, the documentation, and the routes.
+ * environment and listens on nothing. Order matters: compilers and handlers on the root first, then
+ * the knowledge base (awaited: the app is ready only once it is loaded), the security plugin
+ * (headers, load shedding), the documentation, and the route groups — each a Fastify scope with a
+ * prefix and hooks of its own:
+ *
+ *   /health        probes: no auth, no rate limit, never shed under load
+ *   /metrics       (metrics helper) the same
+ *   /documentation Swagger UI and the OpenAPI document (src/plugins/swagger.ts; @fastify/swagger-ui
+ *                  registers it as a scope with that prefix)
+ *   /v1            CORS (when CORS_ORIGINS is set), API key (when API_KEYS is set), rate limit;
+ *                  problem+json with the /v1 413/415 words
+ *   /cds-services  CORS, JWT (CDS_HOOKS_JWT), rate limit; every error a FHIR OperationOutcome
  */
 
 declare module 'fastify' {
@@ -31,10 +42,12 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Overrides the logger built from config.logLevel (tests pass a stream or false). */
   logger?: FastifyServerOptions['logger']
-  /** A knowledge base to use instead of loading config.rulesDir; a promise keeps the app not ready until it resolves. */
+  /** A knowledge base to use instead of loading config.rulesDir; a promise is awaited (the app is not ready before it resolves). */
   knowledgeBase?: PreparedKnowledgeBase | Promise<PreparedKnowledgeBase>
   /** CDS Hooks collaborators to use instead of the real ones (tests): clients, clock, fetch, store, mapper, cards, verifier. */
   cdsHooks?: CdsHooksInjection
+  /** under-pressure's sampling period instead of 1 s (tests force pressure with tiny thresholds and a short period). */
+  pressureSampleIntervalMs?: number
 }
 
 /** A client-supplied request id is echoed only when it is a short, safe token. */
@@ -49,14 +62,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: options.logger ?? {
       level: config.logLevel,
       // Never log bodies or credentials, whatever a plugin tries to log.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'body', 'case'], censor: '[redacted]' }
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.body', 'body', 'case'], censor: '[redacted]' }
     },
     // One line per request of our own (onResponse below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
-    bodyLimit: BODY_LIMIT_BYTES,
-    return503OnClosing: true
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ...serverOptions(config.server)
   })
 
   app.setValidatorCompiler(zodValidatorCompiler)
@@ -85,13 +99,27 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
-  // Before the routes: its onResponse hook must see every route group.
+  // Helmet on every response; under-pressure on every route but those exempted (health, metrics); request.clientId.
+  // After the knowledge base: its synchronous load must not count as event-loop delay (under-pressure
+  // reads a sample without a single tick as an infinite delay, and would shed the first requests).
+  await app.register(security, { config, ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }) })
+  // Before the route groups: its onResponse hook must see every one of them.
   await app.register(metrics)
   await app.register(swagger, { publicBaseUrl: config.cdsHooks.publicBaseUrl })
-  await app.register(healthRoutes)
+
+  await app.register(healthRoutes, { prefix: '/health' })
+  // Its own scope: no API key, no rate limit, and answered under load (a scraper must see the pressure).
   await app.register(metricsRoutes)
-  await app.register(knowledgeRoutes)
-  await app.register(recommendationRoutes)
-  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks) })
+
+  /**
+   * ▶ RATE LIMIT (redis helper): what the /v1 and /cds-services scopes register after their auth
+   * hooks (API key, JWT: request.clientId is set) and before their routes — the rate limiter, keyed
+   * by request.clientId ?? request.ip, one store shared by both groups. Its 429 is thrown as a
+   * ProblemError (Retry-After set on the reply first), so each group answers in its own format.
+   */
+  const afterAuth: AfterAuth = async (_scope) => {}
+
+  await app.register(v1Routes, { prefix: '/v1', config, afterAuth })
+  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks), afterAuth })
   return app
 }

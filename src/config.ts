@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { RULE_RUNNER_NAMES } from './engine/rule-runners.js'
@@ -9,6 +10,66 @@ import { IsoDate } from './schemas/common.js'
  */
 
 export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../rules/', import.meta.url))
+
+/** An API key of /v1 as configured: its id (logged, rate-limited by) and the SHA-256 of the key, never the key. */
+export interface ApiKeyHash { id: string, sha256: string }
+
+const API_KEY_ENTRY = /^([A-Za-z0-9._-]{1,64}):([0-9a-fA-F]{64})$/
+
+/**
+ * API_KEYS: comma-separated `id:sha256hex`. A bad entry is named by its position only: an operator
+ * who pasted a key instead of its hash must not find the key in a startup log.
+ */
+const ApiKeys = z.string().default('').transform((value, context): ApiKeyHash[] => {
+  const keys: ApiKeyHash[] = []
+  for (const [index, entry] of value.split(',').map((item) => item.trim()).filter((item) => item !== '').entries()) {
+    const match = API_KEY_ENTRY.exec(entry)
+    if (match === null) {
+      context.addIssue({ code: 'custom', message: `entry ${index + 1} is not id:sha256hex (an id of letters, digits, ".", "_" or "-", a colon, and the 64 hex digits of the key's SHA-256 — never the key itself)` })
+      continue
+    }
+    const id = match[1] as string
+    const sha256 = match[2] as string
+    if (keys.some((key) => key.id === id)) context.addIssue({ code: 'custom', message: `entry ${index + 1} repeats the id ${id}` })
+    if (keys.some((key) => key.sha256 === sha256.toLowerCase())) context.addIssue({ code: 'custom', message: `entry ${index + 1} repeats the hash of another entry` })
+    keys.push({ id, sha256: sha256.toLowerCase() })
+  }
+  return keys
+})
+
+/** The named ranges of proxy-addr (Fastify's trustProxy). */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isAddressOrRange (item: string): boolean {
+  if (PROXY_RANGE_NAMES.has(item) || isIP(item) !== 0) return true
+  const parts = item.split('/')
+  if (parts.length !== 2) return false
+  const [address, bits] = parts as [string, string]
+  const family = isIP(address)
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
+}
+
+/**
+ * TRUST_PROXY: unset (trust no proxy: request.ip is the peer), a hop count, or the gateway's
+ * addresses and CIDR ranges. Trusting every proxy is refused: any client could then choose the
+ * address it is rate-limited and logged by.
+ */
+const TrustProxy = z.string().default('').transform((value, context): false | number | string[] => {
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  if (items.length === 0) return false
+  if (items.length === 1 && /^\d+$/.test(items[0] as string)) {
+    const hops = Number(items[0])
+    if (hops >= 1 && hops <= 10) return hops
+    context.addIssue({ code: 'custom', message: 'a hop count is between 1 and 10' })
+    return z.NEVER
+  }
+  const bad = items.filter((item) => !isAddressOrRange(item))
+  if (bad.length > 0) {
+    context.addIssue({ code: 'custom', message: `not an address, a CIDR range, loopback, linklocal or uniquelocal: ${bad.join(', ')} (trusting every proxy is not offered: any client could then choose its address)` })
+    return z.NEVER
+  }
+  return items
+})
 
 /** The environment variables, and the `Config` the service reads (a new variable is added here only). */
 export const ConfigSchema = z.object({
@@ -34,7 +95,15 @@ export const ConfigSchema = z.object({
   FEEDBACK_CARD_TTL_H: z.coerce.number().int().min(1).max(24 * 365).default(168),
   EVALUATION_DATE: IsoDate.optional(),
   // Below the usual 10 s stop timeout (Docker, Kubernetes), so that a drain never races the kill.
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1).max(600_000).default(8000)
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1).max(600_000).default(8000),
+  // Hardening behind a gateway (README "Configuration").
+  TRUST_PROXY: TrustProxy,
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(72_000),
+  API_KEYS: ApiKeys,
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(500),
+  PRESSURE_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional()
 }).transform((env) => ({
   host: env.HOST,
   port: env.PORT,
@@ -43,6 +112,20 @@ export const ConfigSchema = z.object({
   evaluator: env.RULES_EVALUATOR,
   production: env.NODE_ENV === 'production',
   shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  /** Fastify's server options (src/plugins/security.ts serverOptions explains each default). */
+  server: {
+    trustProxy: env.TRUST_PROXY,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS
+  },
+  /** /v1 needs one of these keys (X-API-Key) when any is configured; none: /v1 is open (a gateway authenticates). */
+  apiKeys: env.API_KEYS,
+  /** 503 + Retry-After past these (0 turns a check off); the heap threshold defaults to 90 % of V8's heap limit. */
+  loadShedding: {
+    maxEventLoopDelayMs: env.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedMb: env.PRESSURE_MAX_HEAP_USED_MB
+  },
   cdsHooks: {
     /** PUBLIC_BASE_URL without a trailing slash: the `aud` of every CDS Hooks JWT (§10.1 step 5). */
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),

@@ -22,7 +22,11 @@ t.test('Swagger UI: "Try it out" sends every example case and shows a 200', { sk
   })
   t.teardown(async () => { await browser.close() })
   const page = await browser.newPage()
-  await page.goto(`http://127.0.0.1:${port}/documentation`)
+  // Helmet's Content-Security-Policy is on every response: the UI must work under it, with no violation reported.
+  const violations: string[] = []
+  page.on('console', (message) => { if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text()) })
+  const documentation = await page.goto(`http://127.0.0.1:${port}/documentation`)
+  t.match(documentation?.headers()['content-security-policy'], /default-src 'self'/, 'the page is served under helmet\'s CSP')
   await page.locator('.opblock-summary-path').filter({ hasText: '/v1/recommendations' }).first().click()
   const select = page.locator('.examples-select select').first()
   const summaries = Object.values(loadRequestExamples()).map((example) => example.summary)
@@ -38,4 +42,5 @@ t.test('Swagger UI: "Try it out" sends every example case and shows a 200', { sk
     t.match(await response.json(), { requestId: String, recommendations: Array, explanations: [{ option: 'tdxd' }, { option: 'sbrt_spine' }] })
     await page.locator('.live-responses-table .response-col_status').first().waitFor()
   }
+  t.strictSame(violations, [], 'no Content-Security-Policy violation')
 })

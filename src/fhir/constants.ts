@@ -24,6 +24,3 @@ export const SYSTEMS = {
   ucum: 'http://unitsofmeasure.org',
   caseFact: CASE_FACT_SYSTEM
 } as const
-
-/** Body limit of FHIR input (POST /v1/recommendations with application/fhir+json) and of CDS Hooks calls. */
-export const FHIR_BODY_LIMIT_BYTES = 5 * 1024 * 1024

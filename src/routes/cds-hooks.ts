@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { FetchImplementation } from 'jose'
 import { z } from 'zod'
@@ -9,24 +9,25 @@ import { hoursToMs, recordFeedback, rememberCards } from '../cds-hooks/feedback.
 import { createJwtVerifier, expectedAudience, hasAuthorization, JwtRejected, ReplayCacheFull, type JwtVerifier, type VerifiedCaller } from '../cds-hooks/jwt.js'
 import { operationOutcome, runHook, type CardBuilders, type HookDeps, type IssueText } from '../cds-hooks/service.js'
 import { CDS_SERVICES, discoveryDocument, type CdsServiceInfo } from '../cds-hooks/services.js'
-import { FHIR_BODY_LIMIT_BYTES } from '../fhir/constants.js'
+import { noteProblem, ProblemError } from '../errors.js'
 import { mapResources, toCase } from '../fhir/index.js'
 import { RequestValidationError } from '../http/validator.js'
+import { FEEDBACK_BODY_LIMIT_BYTES, FHIR_BODY_LIMIT_BYTES, sizeInWords } from '../limits.js'
+import { registerCors, type AfterAuth } from '../plugins/security.js'
 import { FeedbackRequest, OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
 import { CdsServiceResponse, Discovery, OperationOutcome } from '../schemas/cds-hooks-response.js'
 import { MemoryStore } from '../stores/memory.js'
 import type { KeyValueStore } from '../stores/store.js'
 
 /**
- * The CDS Hooks services over HTTP (spec/ehr-integration.md §2, §3, §8, §9, §10.4, §10.5), registered
- * under the prefix `/cds-services` with their own error and not-found handlers: every error under the
- * prefix is a FHIR OperationOutcome, never problem+json (§9). The hook flow itself is framework-free
- * (src/cds-hooks/service.ts).
+ * The CDS Hooks services over HTTP (spec/ehr-integration.md §2, §3, §8, §9, §10.4, §10.5), the group
+ * registered under the prefix `/cds-services` with its own error and not-found handlers: every error
+ * under the prefix is a FHIR OperationOutcome, never problem+json (§9). The group's hooks, in order:
+ * CORS, the JWT (sets request.clientId), then `afterAuth` (the rate limiter, see buildApp). The hook
+ * flow itself is framework-free (src/cds-hooks/service.ts).
  */
 
 export const CDS_PREFIX = '/cds-services'
-/** §2: 64 KiB for feedback; hook calls take FHIR_BODY_LIMIT_BYTES (5 MiB). */
-export const FEEDBACK_BODY_LIMIT_BYTES = 64 * 1024
 /** Bound of the default in-memory store of issued cards and feedback keys (§7.1: bounded). */
 export const FEEDBACK_STORE_MAX_ENTRIES = 100_000
 
@@ -52,6 +53,8 @@ export interface CdsHooksOptions {
   mapResources: HookDeps['mapResources']
   toCase: HookDeps['toCase']
   cards: CardBuilders
+  /** Registered after the JWT hook, before the routes (buildApp's rate limiter). */
+  afterAuth?: AfterAuth
 }
 
 /**
@@ -140,13 +143,23 @@ export function withoutMessage (error: FastifyError): { type: string, code?: str
   return { type: error.name, ...(error.code === undefined ? {} : { code: error.code }), ...(frames === undefined ? {} : { stack: frames }) }
 }
 
+/** One issue per invalid field: what is wrong, and where as a FHIRPath-like expression (§9). */
+function fieldIssues (errors: ReadonlyArray<{ path: string, message: string }>): IssueText[] {
+  return errors.map((entry) => {
+    const expression = pointerToExpression(entry.path)
+    return { diagnostics: `${expression === '' ? 'The request body' : expression} ${entry.message}.`, ...(expression === '' ? {} : { expression: [expression] }) }
+  })
+}
+
 export function cdsErrorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ProblemError) {
+    // The problem's detail is safe by construction (our own words); a 401 carries none (operationOutcome).
+    noteProblem(request, error.type)
+    return sendOutcome(request, reply, error.status, error.extra.errors === undefined ? [{ diagnostics: error.detail }] : fieldIssues(error.extra.errors))
+  }
   if (error instanceof RequestValidationError) {
-    const issues = error.errors.map((entry) => {
-      const expression = pointerToExpression(entry.path)
-      return { diagnostics: `${expression === '' ? 'The request body' : expression} ${entry.message}.`, ...(expression === '' ? {} : { expression: [expression] }) }
-    })
-    return sendOutcome(request, reply, 400, issues)
+    noteProblem(request, 'validation')
+    return sendOutcome(request, reply, 400, fieldIssues(error.errors))
   }
   const known = error.code === undefined ? undefined : FASTIFY_CLIENT_ERRORS[error.code]
   if (known !== undefined) return sendOutcome(request, reply, known.status, [{ diagnostics: known.diagnostics }])
@@ -170,15 +183,6 @@ export function cdsNotFoundHandler (this: FastifyInstance, request: FastifyReque
 }
 
 // ---------------------------------------------------------------------------------------------
-// §10.4 CORS
-
-const PREFLIGHT_HEADERS = {
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type',
-  'access-control-max-age': '600'
-}
-
-// ---------------------------------------------------------------------------------------------
 
 const ErrorResponses = { 400: OperationOutcome, 401: OperationOutcome, 413: OperationOutcome, 415: OperationOutcome, 500: OperationOutcome, 503: OperationOutcome }
 
@@ -188,7 +192,6 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
   if (config.cdsHooks.jwt && (publicBaseUrl === undefined || options.verifier === undefined)) {
     throw new Error('CDS_HOOKS_JWT=on needs PUBLIC_BASE_URL (the JWT audience) and a verifier')
   }
-  const corsOrigins = new Set(config.cdsHooks.corsOrigins)
   const cardTtlMs = hoursToMs(config.cdsHooks.feedbackCardTtlH)
   const deps: HookDeps = {
     fetch: options.fetch,
@@ -205,33 +208,38 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
   // §2: application/json (fastify's own parser, any charset) or application/fhir+json; anything else is a 415.
   if (!app.hasContentTypeParser(FHIR_JSON)) app.addContentTypeParser(FHIR_JSON, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
-  // §10.4: a listed origin is echoed on every response under the prefix (errors too), so that a browser client can read it.
-  app.addHook('onRequest', (request, reply, done) => {
-    const origin = request.headers.origin
-    reply.header('vary', 'Origin')
-    if (origin !== undefined && corsOrigins.has(origin)) reply.header('access-control-allow-origin', origin)
-    done()
-  })
+  // §10.4: a listed origin is echoed on every response under the prefix (errors too), so that a browser
+  // client can read it; preflights (OPTIONS on any path under the prefix) need no JWT.
+  registerCors(app, { origins: config.cdsHooks.corsOrigins, allowHeaders: ['Authorization', 'Content-Type'] })
 
-  /** §10.1: the JWT of a call, its audience the public URL of the routed path; discovery may be optional (§10.3). */
-  const authenticate = (path: string, optional: boolean): onRequestHookHandler => async (request, reply) => {
-    if (!config.cdsHooks.jwt) return
-    if (optional && !hasAuthorization(request.raw.rawHeaders)) return
-    try {
-      request.cdsCaller = await (options.verifier as JwtVerifier).verify({ rawHeaders: request.raw.rawHeaders }, expectedAudience(publicBaseUrl as string, path))
-    } catch (error) {
-      if (error instanceof ReplayCacheFull) {
-        request.log.warn({ event: 'cds_jwt_replay_cache_full' }, 'cds_jwt_replay_cache_full')
-        return await sendOutcome(request, reply, 503, [{ diagnostics: 'The service cannot check tokens for replay right now; retry later.' }])
+  // §10.1: the JWT of every call, its audience the public URL of the routed path; discovery's may be
+  // optional (§10.3). Unknown paths (404, 405) and preflights need none.
+  if (config.cdsHooks.jwt) {
+    const verifier = options.verifier as JwtVerifier
+    const discoveryOptional = config.cdsHooks.discoveryAuth === 'optional'
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.routeOptions.url
+      if (path === undefined || request.method === 'OPTIONS') return
+      if (discoveryOptional && path === CDS_PREFIX && !hasAuthorization(request.raw.rawHeaders)) return
+      try {
+        request.cdsCaller = await verifier.verify({ rawHeaders: request.raw.rawHeaders }, expectedAudience(publicBaseUrl as string, path))
+      } catch (error) {
+        if (error instanceof ReplayCacheFull) {
+          request.log.warn({ event: 'cds_jwt_replay_cache_full' }, 'cds_jwt_replay_cache_full')
+          throw new ProblemError(503, 'replay-cache-full', 'The service cannot check tokens for replay right now; retry later.')
+        }
+        if (error instanceof JwtRejected) {
+          request.log.warn({ event: 'cds_jwt_rejected', ...error.logFields() }, 'cds_jwt_rejected')
+          reply.header('www-authenticate', 'Bearer')
+          throw new ProblemError(401, 'unauthorized', 'The bearer token was refused.')
+        }
+        throw error
       }
-      if (error instanceof JwtRejected) {
-        request.log.warn({ event: 'cds_jwt_rejected', ...error.logFields() }, 'cds_jwt_rejected')
-        reply.header('www-authenticate', 'Bearer')
-        return await sendOutcome(request, reply, 401)
-      }
-      throw error
-    }
+      const { iss, sub } = request.cdsCaller
+      request.clientId = sub === undefined ? `jwt:${iss}` : `jwt:${iss} ${sub}`
+    })
   }
+  await options.afterAuth?.(app)
   const callerLog = (request: FastifyRequest): Record<string, string> => {
     const caller = request.cdsCaller
     if (caller === undefined) return {}
@@ -243,7 +251,6 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
   // `/cds-services` exactly: the JWT audience has no trailing slash (§10.1 step 5).
   typed.get('/', {
     prefixTrailingSlash: 'no-slash',
-    onRequest: authenticate(CDS_PREFIX, config.cdsHooks.discoveryAuth === 'optional'),
     schema: {
       tags: ['cds-hooks'],
       summary: 'CDS Hooks discovery',
@@ -261,11 +268,10 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
     const path = `/${service.id}`
     typed.post(path, {
       bodyLimit: FHIR_BODY_LIMIT_BYTES,
-      onRequest: authenticate(`${CDS_PREFIX}${path}`, false),
       schema: {
         tags: ['cds-hooks'],
         summary: `CDS Hooks ${service.hook}: ${service.title}`,
-        description: `${service.hook} service (hookVersion 1.0). Body: a CDS Hooks request (application/json or application/fhir+json, at most 5 MiB) with the prefetch keys of discovery, or fhirServer + fhirAuthorization. 200 with cards (possibly none); 412 OperationOutcome when required FHIR data is unavailable. Errors are FHIR OperationOutcome (application/fhir+json when Accept asks for it).`,
+        description: `${service.hook} service (hookVersion 1.0). Body: a CDS Hooks request (application/json or application/fhir+json, at most ${sizeInWords(FHIR_BODY_LIMIT_BYTES)}) with the prefetch keys of discovery, or fhirServer + fhirAuthorization. 200 with cards (possibly none); 412 OperationOutcome when required FHIR data is unavailable. Errors are FHIR OperationOutcome (application/fhir+json when Accept asks for it).`,
         body: service.hook === 'patient-view' ? PatientViewRequest : OrderSelectRequest,
         response: { 200: CdsServiceResponse, 412: OperationOutcome, ...ErrorResponses }
       }
@@ -273,9 +279,6 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
       const body = request.body as PatientViewRequest | OrderSelectRequest
       request.logSummary = { service: service.id, hookInstance: body.hookInstance, ...callerLog(request) }
       const { recommender, kb } = app.knowledge
-      if (recommender === undefined || kb === undefined) {
-        return await sendOutcome(request, reply, 503, [{ diagnostics: 'The knowledge base is not loaded yet.' }])
-      }
       const answer = await runHook({ service, request: body, caller: request.cdsCaller, recommender, kb, config }, deps)
       request.logSummary = { ...request.logSummary, ...answer.log }
       if (answer.log.violations !== undefined) request.log.error({ violations: answer.log.violations }, 'safety invariant repaired')
@@ -287,11 +290,10 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
 
     typed.post(`${path}/feedback`, {
       bodyLimit: FEEDBACK_BODY_LIMIT_BYTES,
-      onRequest: authenticate(`${CDS_PREFIX}${path}/feedback`, false),
       schema: {
         tags: ['cds-hooks'],
         summary: `CDS Hooks feedback on the cards of ${service.id}`,
-        description: 'Feedback (CDS Hooks 2.0.1): 1 to 100 items, at most 64 KiB. 200 with an empty body once valid; a repeat of (card, outcome, outcomeTimestamp) is a no-op; a card never issued (or expired) is accepted too. Errors are FHIR OperationOutcome.',
+        description: `Feedback (CDS Hooks 2.0.1): 1 to 100 items, at most ${sizeInWords(FEEDBACK_BODY_LIMIT_BYTES)}. 200 with an empty body once valid; a repeat of (card, outcome, outcomeTimestamp) is a no-op; a card never issued (or expired) is accepted too. Errors are FHIR OperationOutcome.`,
         body: FeedbackRequest,
         response: { 200: z.undefined().describe('Empty body.'), ...ErrorResponses }
       }
@@ -309,15 +311,6 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
       return await reply.code(200).send()
     })
   }
-
-  // §10.4: preflights need no JWT; a listed origin gets the CORS headers, any other none.
-  const preflight = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const origin = request.headers.origin
-    if (origin !== undefined && corsOrigins.has(origin)) reply.headers(PREFLIGHT_HEADERS)
-    return await reply.code(204).send()
-  }
-  app.options('/', { prefixTrailingSlash: 'no-slash', schema: { hide: true } }, preflight)
-  app.options('/*', { schema: { hide: true } }, preflight)
 
   app.addHook('onClose', async () => { await store.close() })
 }

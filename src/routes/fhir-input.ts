@@ -1,13 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { inputDigest } from '../engine/canonical-json.js'
 import type { Recommender } from '../engine/recommender.js'
-import { FHIR_MEDIA_TYPE, problem, sendProblem } from '../errors.js'
-import { FHIR_BODY_LIMIT_BYTES, MAPPING_VERSION } from '../fhir/constants.js'
+import { FHIR_MEDIA_TYPE, ProblemError } from '../errors.js'
+import { MAPPING_VERSION } from '../fhir/constants.js'
 import { mapBundle, toCase, type FhirMapOptions } from '../fhir/index.js'
 import type { MappingResult } from '../fhir/types.js'
 import { utcToday, type JURISDICTIONS } from '../schemas/case.js'
 import type { OptionId } from '../schemas/common.js'
 import type { FieldError } from '../schemas/field-errors.js'
+import { FHIR_BODY_LIMIT_BYTES } from '../limits.js'
 import type { RecommendationResponse } from '../schemas/recommendation.js'
 
 /**
@@ -49,9 +50,10 @@ const PROBLEM_DETAILS: Readonly<Record<Exclude<FhirProblemType, 'patient-count'>
   'case-inconsistent': 'The Case mapped from the FHIR record fails a consistency check; each error names the field and the resources behind it.'
 }
 
-function sendFhirProblem (request: FastifyRequest, reply: FastifyReply, type: FhirProblemType, detail: string, errors?: FieldError[]): FastifyReply {
-  request.logSummary = { ...request.logSummary, problem: type, ...(errors === undefined ? {} : { fields: errors.length }) }
-  return sendProblem(reply, problem(422, detail, { instance: request.url.split('?')[0], ...(errors === undefined ? {} : { errors }) }, type))
+/** A 422 of FHIR input; the error handler logs its type as the request's problem. */
+function fhirProblem (request: FastifyRequest, type: FhirProblemType, detail: string, errors?: FieldError[]): ProblemError {
+  if (errors !== undefined) request.logSummary = { ...request.logSummary, fields: errors.length }
+  return new ProblemError(422, type, detail, errors === undefined ? {} : { errors })
 }
 
 /** The mapping's FHIR additions to the engine's response (§5 "Success"). */
@@ -70,21 +72,22 @@ export function withFhirMapping (body: Omit<RecommendationResponse, 'requestId'>
 
 /**
  * Evaluates a Bundle: the mapping (§6), then in order (as §4.4 for CDS Hooks) 422 patient-count,
- * patient-deceased, no-breast-cancer, case-incomplete, case-inconsistent; else the Recommender's
- * response with the FHIR warnings, gap reasons, digest and sources. Logs carry counts and codes only.
+ * patient-deceased, no-breast-cancer, case-incomplete, case-inconsistent (thrown as ProblemError);
+ * else the Recommender's response with the FHIR warnings, gap reasons, digest and sources. Logs
+ * carry counts and codes only.
  */
-export async function evaluateFhirInput (request: FastifyRequest, reply: FastifyReply, recommender: Recommender, query: FhirQuery): Promise<{ sent: FastifyReply } | { body: Omit<RecommendationResponse, 'requestId'>, violations: string[] }> {
+export async function evaluateFhirInput (request: FastifyRequest, recommender: Recommender, query: FhirQuery): Promise<{ body: Omit<RecommendationResponse, 'requestId'>, violations: string[] }> {
   const options: FhirMapOptions = {
     evaluationDate: query.evaluationDate ?? utcToday(),
     ...(query.jurisdiction === undefined ? {} : { jurisdiction: query.jurisdiction }),
     ...(query.caseId === undefined ? {} : { caseId: query.caseId })
   }
   const mapped = mapBundle(request.body, options)
-  request.logSummary = { input: 'fhir', mappingVersion: MAPPING_VERSION }
+  request.logSummary = { ...request.logSummary, input: 'fhir', mappingVersion: MAPPING_VERSION }
   if (!mapped.ok) {
     /* c8 ignore next 2 -- the route's body schema is FhirBundle, the same check: a structural 400 never reaches the handler */
-    if (mapped.status === 400) return { sent: sendProblem(reply, problem(400, mapped.detail, { instance: request.url.split('?')[0], errors: mapped.errors }, 'validation')) }
-    return { sent: sendFhirProblem(request, reply, 'patient-count', mapped.detail) }
+    if (mapped.status === 400) throw new ProblemError(400, 'validation', mapped.detail, { errors: mapped.errors })
+    throw fhirProblem(request, 'patient-count', mapped.detail)
   }
   const { mapping } = mapped
   request.logSummary = {
@@ -93,10 +96,10 @@ export async function evaluateFhirInput (request: FastifyRequest, reply: Fastify
     resources: (request.body as { entry: unknown[] }).entry.length,
     fhirWarnings: [...new Set(mapping.warnings.map((warning) => warning.code))]
   }
-  if (mapped.deceased) return { sent: sendFhirProblem(request, reply, 'patient-deceased', PROBLEM_DETAILS['patient-deceased']) }
-  if (!mapped.hasPrimaryBreastCancer) return { sent: sendFhirProblem(request, reply, 'no-breast-cancer', PROBLEM_DETAILS['no-breast-cancer']) }
+  if (mapped.deceased) throw fhirProblem(request, 'patient-deceased', PROBLEM_DETAILS['patient-deceased'])
+  if (!mapped.hasPrimaryBreastCancer) throw fhirProblem(request, 'no-breast-cancer', PROBLEM_DETAILS['no-breast-cancer'])
   const built = toCase(mapping)
-  if (!built.ok) return { sent: sendFhirProblem(request, reply, built.kind, PROBLEM_DETAILS[built.kind], built.errors) }
+  if (!built.ok) throw fhirProblem(request, built.kind, PROBLEM_DETAILS[built.kind], built.errors)
   const { body, violations } = await recommender.evaluate(built.case, query.explain === undefined ? {} : { explain: query.explain })
   return { body: withFhirMapping(body, mapping, request.body), violations }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { exemptFromLoadShedding } from '../plugins/security.js'
 
 /**
  * GET /metrics: the app's registry in the Prometheus text format. Its own scope, with no API key, JWT
@@ -15,6 +16,8 @@ const DESCRIPTION = [
 ].join(' ')
 
 export default async function metricsRoutes (app: FastifyInstance): Promise<void> {
+  // Answered under load: a scraper must see the pressure that sheds the other routes.
+  exemptFromLoadShedding(app)
   app.get('/metrics', {
     // @fastify/rate-limit reads this route option: a scraper is never throttled.
     config: { rateLimit: false },

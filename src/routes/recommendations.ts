@@ -1,21 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { problem, sendNotReady, sendProblem } from '../errors.js'
+import { ProblemError } from '../errors.js'
 import { FhirBundle } from '../fhir/bundle.js'
-import { FHIR_BODY_LIMIT_BYTES } from '../fhir/constants.js'
 import { RequestValidationError } from '../http/validator.js'
+import { FHIR_BODY_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, sizeInWords } from '../limits.js'
 import { Case, CaseShape, JURISDICTIONS } from '../schemas/case.js'
 import { isCalendarDate } from '../schemas/common.js'
 import { parseClinically } from '../schemas/field-errors.js'
 import { Problem } from '../schemas/problem.js'
 import { ExplainParameter, MAX_EXPLAINED_OPTIONS, RecommendationResponse } from '../schemas/recommendation.js'
 import { evaluateFhirInput, FHIR_MEDIA_TYPE, FHIR_ONLY_QUERY, registerFhirParser, type FhirQuery } from './fhir-input.js'
-
-/** 1 MiB, as spec/api.md sets for /v1/* (a FHIR Bundle: FHIR_BODY_LIMIT_BYTES, 5 MiB, spec/ehr-integration.md §5). */
-export const BODY_LIMIT_BYTES = 1024 * 1024
-
-const FHIR_LIMIT_MIB = FHIR_BODY_LIMIT_BYTES / (1024 * 1024)
 
 /**
  * A calendar date as IsoDate checks it, but without IsoDate's OpenAPI example: Swagger UI's "Try it
@@ -38,16 +33,16 @@ export const RecommendationQuery = z.strictObject({
 const DESCRIPTION = [
   'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence.',
   'With ?explain=tdxd,sbrt_spine the response also says, for each option listed, whether it is offered and, when not, why (explanations).',
-  `FHIR input: send a FHIR R4 Bundle (mCODE) as application/fhir+json (body limit ${FHIR_LIMIT_MIB} MiB; a JSON Case keeps 1 MiB), with the optional query parameters evaluationDate, jurisdiction and caseId. The Bundle is mapped to a Case (only structure is checked: unknown elements and extensions pass) and evaluated by the same engine; because[].inputs then point into the mapped Case, sources names the FHIR resources behind each Case field, the mapping's FHIR_* warnings are appended to warnings and its reasons to the dataGaps messages, and inputDigest is over the received Bundle.`,
+  `FHIR input: send a FHIR R4 Bundle (mCODE) as application/fhir+json (body limit ${sizeInWords(FHIR_BODY_LIMIT_BYTES)}; a JSON Case keeps ${sizeInWords(JSON_BODY_LIMIT_BYTES)}), with the optional query parameters evaluationDate, jurisdiction and caseId. The Bundle is mapped to a Case (only structure is checked: unknown elements and extensions pass) and evaluated by the same engine; because[].inputs then point into the mapped Case, sources names the FHIR resources behind each Case field, the mapping's FHIR_* warnings are appended to warnings and its reasons to the dataGaps messages, and inputDigest is over the received Bundle.`,
   'FHIR input adds 422 problems: patient-count (no Patient, or more than one), patient-deceased, no-breast-cancer, case-incomplete and case-inconsistent (errors[] with JSON pointers into the mapped Case).',
   'Identical input gives identical output except requestId and provenance.evaluatedAt. Decision support only: the multidisciplinary team decides.'
 ].join(' ')
 
-/** POST /v1/recommendations: a thin adapter over Recommender.evaluate, for a JSON Case or a FHIR Bundle. */
+/** POST /v1/recommendations (in the /v1 group): a thin adapter over Recommender.evaluate, for a JSON Case or a FHIR Bundle. */
 export default async function recommendationRoutes (app: FastifyInstance): Promise<void> {
   registerFhirParser(app)
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/recommendations', {
-    // No route bodyLimit: it would override the parsers' own (application/json 1 MiB, the server's; FHIR 5 MiB).
+  app.withTypeProvider<ZodTypeProvider>().post('/recommendations', {
+    // No route bodyLimit: it would override the parsers' own (application/json: the server's JSON_BODY_LIMIT_BYTES; FHIR: FHIR_BODY_LIMIT_BYTES).
     schema: {
       tags: ['recommendations'],
       summary: 'Evaluate one case (a Case, or a FHIR Bundle): guideline-based recommendations with provenance',
@@ -56,24 +51,20 @@ export default async function recommendationRoutes (app: FastifyInstance): Promi
       querystring: RecommendationQuery,
       response: { 200: RecommendationResponse, 400: Problem, 413: Problem, 415: Problem, 422: Problem, 500: Problem, 503: Problem }
     }
-  }, async (request, reply) => {
-    const recommender = app.knowledge.recommender
-    if (recommender === undefined) return sendNotReady(request, reply)
+  }, async (request) => {
+    const { recommender } = app.knowledge
     const started = process.hrtime.bigint()
     const query = request.query as FhirQuery
     const explain = query.explain
     let evaluation: { body: Omit<RecommendationResponse, 'requestId'>, violations: string[] }
     if (request.mediaType === FHIR_MEDIA_TYPE) {
-      const answer = await evaluateFhirInput(request, reply, recommender, query)
-      if ('sent' in answer) return answer.sent
-      evaluation = answer
+      evaluation = await evaluateFhirInput(request, recommender, query)
     } else {
       const fhirOnly = FHIR_ONLY_QUERY.filter((name) => query[name] !== undefined)
       if (fhirOnly.length > 0) {
-        return sendProblem(reply, problem(400, `Invalid query parameter ${fhirOnly.join(', ')}: only FHIR input (application/fhir+json) takes it; a JSON Case carries it in its body.`, {
-          instance: request.url.split('?')[0],
+        throw new ProblemError(400, 'validation', `Invalid query parameter ${fhirOnly.join(', ')}: only FHIR input (application/fhir+json) takes it; a JSON Case carries it in its body.`, {
           errors: fhirOnly.map((name) => ({ path: `/${name}`, message: 'is a query parameter of FHIR input only; set it in the Case instead' }))
-        }, 'validation'))
+        })
       }
       // A request without a body (hence without a content type) meets no body schema: validate it here as
       // Fastify would (it hands a validator null for an absent body).

@@ -556,14 +556,6 @@ t.test('500 exception: nothing of the error leaves the service, nor its message 
   expectOutcome(t, await post(odd.app, PATIENT_VIEW, patientViewBody()), 500, 'exception')
 })
 
-t.test('503 transient while the knowledge base is not loaded', async (t) => {
-  const app = await buildTestApp(t, {
-    knowledgeBase: new Promise(() => {}),
-    cdsHooks: { mapResources: fakeMapper().mapResources, toCase: fakeToCase(), cards: fakeCards().cards, verifier: fakeVerifier() }
-  }, jwtConfig())
-  expectOutcome(t, await post(app, PATIENT_VIEW, patientViewBody()), 503, 'transient')
-})
-
 t.test('a 20 KiB header gets 431 from Node, never a 500 (§10.1 step 1)', async (t) => {
   const { app } = await harness(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
