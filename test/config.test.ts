@@ -24,7 +24,9 @@ t.test('defaults: loopback, port 3000, info logs, bundled rules, compiled evalua
       kbPublicUrl: undefined,
       feedbackCardTtlH: 168,
       evaluationDate: undefined
-    }
+    },
+    store: { redisUrl: undefined },
+    rateLimit: { max: 1000, windowMs: 60000 }
   })
 })
 
@@ -49,7 +51,10 @@ t.test('every variable is read', async (t) => {
     CORS_ORIGINS: 'https://a.example.org, https://b.example.org',
     KB_PUBLIC_URL: 'https://kb.example.org/',
     FEEDBACK_CARD_TTL_H: '24',
-    EVALUATION_DATE: '2026-03-01'
+    EVALUATION_DATE: '2026-03-01',
+    REDIS_URL: 'rediss://:secret@redis.example.org:6380/2',
+    RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_WINDOW_MS: '1000'
   })
   t.strictSame(config, {
     host: '0.0.0.0',
@@ -73,7 +78,9 @@ t.test('every variable is read', async (t) => {
       kbPublicUrl: 'https://kb.example.org/',
       feedbackCardTtlH: 24,
       evaluationDate: '2026-03-01'
-    }
+    },
+    store: { redisUrl: 'rediss://:secret@redis.example.org:6380/2' },
+    rateLimit: { max: 0, windowMs: 1000 }
   })
 })
 
@@ -85,4 +92,8 @@ t.test('a bad value stops startup naming the variable', async (t) => {
   t.throws(() => parseConfig({ PUBLIC_BASE_URL: 'ftp://cds.example.org' }), /PUBLIC_BASE_URL/)
   t.throws(() => parseConfig({ EVALUATION_DATE: '2026-02-30' }), /EVALUATION_DATE/)
   t.throws(() => parseConfig({ CDS_HOOKS_JWT: 'yes' }), /CDS_HOOKS_JWT/)
+  t.throws(() => parseConfig({ REDIS_URL: 'http://redis.example.org' }), /REDIS_URL/, 'redis:// or rediss:// only')
+  t.throws(() => parseConfig({ REDIS_URL: 'redis.example.org:6379' }), /REDIS_URL/)
+  t.throws(() => parseConfig({ RATE_LIMIT_MAX: '-1' }), /RATE_LIMIT_MAX/)
+  t.throws(() => parseConfig({ RATE_LIMIT_WINDOW_MS: '10' }), /RATE_LIMIT_WINDOW_MS/, 'a window under a second')
 })
