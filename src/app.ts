@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import type { PreparedKnowledgeBase } from './engine/knowledge-base.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import knowledgeBase from './plugins/knowledge-base.js'
+import rateLimit from './plugins/rate-limit.js'
 import swagger from './plugins/swagger.js'
 import cdsHooksRoutes, { CDS_PREFIX, cdsHooksOptions, type CdsHooksInjection } from './routes/cds-hooks.js'
 import healthRoutes from './routes/health.js'
@@ -12,6 +13,10 @@ import recommendationRoutes, { BODY_LIMIT_BYTES } from './routes/recommendations
 import { RecommendationResponse } from './schemas/recommendation.js'
 import { createSerializerCompiler } from './http/serializer.js'
 import { zodValidatorCompiler } from './http/validator.js'
+import { createStore, MEMORY_STORE_MAX_ENTRIES, type SharedStore } from './stores/index.js'
+
+/** The rate limiter's namespace of the shared store (its counters, one per client and window). */
+export const RATE_LIMIT_NAMESPACE = 'rate-limit:'
 
 /**
  * buildApp: the one factory the server, the tests and the OpenAPI generator use. It reads no
@@ -23,6 +28,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What a handler adds to the request's one log line (ids, codes, counts, timings; never case data). */
     logSummary: Record<string, unknown> | undefined
+    /** The verified client (`key:<api-key id>`, `jwt:<iss> <sub>`), set by the auth hooks; the rate limiter's key. */
+    clientId: string | undefined
   }
 }
 
@@ -33,6 +40,8 @@ export interface BuildOptions {
   knowledgeBase?: PreparedKnowledgeBase | Promise<PreparedKnowledgeBase>
   /** CDS Hooks collaborators to use instead of the real ones (tests): clients, clock, fetch, store, mapper, cards, verifier. */
   cdsHooks?: CdsHooksInjection
+  /** The shared store instead of the one config.store gives (tests); the caller closes it. */
+  store?: SharedStore
 }
 
 /** A client-supplied request id is echoed only when it is a short, safe token. */
@@ -70,6 +79,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     done()
   })
   app.decorateRequest('logSummary', undefined)
+  app.decorateRequest('clientId', undefined)
   // One log line per request: route, status and duration, plus the handler's summary.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({
@@ -82,11 +92,33 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     done()
   })
 
+  // One store per app: the replay cache, feedback records and rate-limit counters are namespaces of it.
+  const store = options.store ?? await createStore(config, app.log)
+  if (options.store === undefined) app.addHook('onClose', async () => { await store.close() })
+  try {
+    await registerPlugins(app, config, options, store)
+  } catch (error) {
+    // A failed startup must not leave a Redis connection keeping the process alive.
+    if (options.store === undefined) await store.close()
+    throw error
+  }
+  return app
+}
+
+async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions, store: SharedStore): Promise<void> {
+  const limit = { store: store.namespace(RATE_LIMIT_NAMESPACE, { maxEntries: MEMORY_STORE_MAX_ENTRIES }), ...config.rateLimit }
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
   await app.register(swagger)
-  await app.register(healthRoutes)
-  await app.register(knowledgeRoutes)
-  await app.register(recommendationRoutes)
-  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks) })
-  return app
+  await app.register(healthRoutes, { store })
+  // The /v1 group (an unprefixed scope until the route groups give it its prefix): rate-limited.
+  await app.register(async (v1) => {
+    await v1.register(rateLimit, limit)
+    await v1.register(knowledgeRoutes)
+    await v1.register(recommendationRoutes)
+  })
+  // The /cds-services group: its own routes' JWT hook runs first, then the limiter (keyed by the verified issuer).
+  await app.register(async (cds) => {
+    await cds.register(rateLimit, limit)
+    await cds.register(cdsHooksRoutes, await cdsHooksOptions(config, options.cdsHooks ?? {}, store))
+  }, { prefix: CDS_PREFIX })
 }

@@ -4,9 +4,20 @@ import { provenanceRulesets } from '../engine/load-rules.js'
 import { sendNotReady } from '../errors.js'
 import { Live, Ready } from '../schemas/knowledge.js'
 import { Problem } from '../schemas/problem.js'
+import type { SharedStore } from '../stores/store.js'
 
-/** Liveness (the process runs) and readiness (every ruleset loaded and valid). */
-export default async function healthRoutes (app: FastifyInstance): Promise<void> {
+export interface HealthOptions {
+  /** The shared store, whose reachability readiness reports. */
+  store: Pick<SharedStore, 'backend' | 'ping'>
+}
+
+/**
+ * Liveness (the process runs) and readiness (every ruleset loaded and valid). An unreachable store
+ * (Redis down) leaves readiness at 200, `degraded`: recommendations need no store, so a gateway keeps
+ * routing to this replica; what needs the store (CDS Hooks JWT, feedback) answers 503 meanwhile.
+ */
+export default async function healthRoutes (app: FastifyInstance, options: HealthOptions): Promise<void> {
+  const { store } = options
   const route = app.withTypeProvider<ZodTypeProvider>()
   route.get('/health/live', {
     schema: { tags: ['health'], summary: 'Liveness: 200 while the process runs', response: { 200: Live } }
@@ -15,13 +26,18 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
   route.get('/health/ready', {
     schema: {
       tags: ['health'],
-      summary: 'Readiness: 200 once every ruleset is loaded and valid, else 503',
+      summary: 'Readiness: 200 once every ruleset is loaded and valid (degraded when the shared store is unreachable), else 503',
       response: { 200: Ready, 503: Problem }
     }
   }, async (request, reply) => {
     const kb = app.knowledge.kb
     if (kb === undefined) return sendNotReady(request, reply)
-    // The same list as every response's provenance: the rulesets and the context adjustments.
-    return { status: 'ok' as const, rulesets: provenanceRulesets(kb) }
+    const reachable = await store.ping()
+    return {
+      status: reachable ? 'ok' as const : 'degraded' as const,
+      // The same list as every response's provenance: the rulesets and the context adjustments.
+      rulesets: provenanceRulesets(kb),
+      checks: { store: { backend: store.backend, status: reachable ? 'ok' as const : 'unreachable' as const } }
+    }
   })
 }
