@@ -16,7 +16,8 @@ import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
 
 /**
  * `npm run bench`: numbers, not pass/fail.
- *  1. HTTP: the production server (built, `node --max-semi-space-size=64 dist/server.js`, default configuration) and a bare
+ *  1. HTTP: the production server (built, `node --max-semi-space-size=64 dist/server.js`, default configuration but
+ *     RATE_LIMIT_MAX=0: one client at full speed is the point) and a bare
  *     Fastify baseline (same Node flags), each in its own process, loaded alternately with autocannon (ROUNDS rounds
  *     of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
  *     peak RSS, and the service/baseline ratio.
@@ -79,7 +80,7 @@ async function httpBench (): Promise<void> {
   const service: Target = {
     name: 'service',
     port: SERVICE_PORT,
-    child: spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, 'dist/server.js'], { cwd: root, env: { ...process.env, PORT: String(SERVICE_PORT), HOST: '127.0.0.1' }, stdio: 'ignore' })
+    child: spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, 'dist/server.js'], { cwd: root, env: { ...process.env, PORT: String(SERVICE_PORT), HOST: '127.0.0.1', RATE_LIMIT_MAX: '0' }, stdio: 'ignore' })
   }
   const baseline: Target = {
     name: 'baseline',

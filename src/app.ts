@@ -6,6 +6,7 @@ import { errorHandler, notFoundHandler } from './errors.js'
 import { JSON_BODY_LIMIT_BYTES } from './limits.js'
 import knowledgeBase from './plugins/knowledge-base.js'
 import metrics from './plugins/metrics.js'
+import rateLimit from './plugins/rate-limit.js'
 import security, { serverOptions, type AfterAuth } from './plugins/security.js'
 import swagger from './plugins/swagger.js'
 import cdsHooksRoutes, { CDS_PREFIX, cdsHooksOptions, type CdsHooksInjection } from './routes/cds-hooks.js'
@@ -15,6 +16,10 @@ import v1Routes from './routes/v1.js'
 import { RecommendationResponse } from './schemas/recommendation.js'
 import { createSerializerCompiler } from './http/serializer.js'
 import { zodValidatorCompiler } from './http/validator.js'
+import { createStore, MEMORY_STORE_MAX_ENTRIES, type SharedStore } from './stores/index.js'
+
+/** The rate limiter's namespace of the shared store (its counters, one per client and window). */
+export const RATE_LIMIT_NAMESPACE = 'rate-limit:'
 
 /**
  * buildApp: the one factory the server, the tests and the OpenAPI generator use. It reads no
@@ -36,6 +41,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What a handler adds to the request's one log line (ids, codes, counts, timings; never case data). */
     logSummary: Record<string, unknown> | undefined
+    /** The verified client (`key:<api-key id>`, `jwt:<iss> <sub>`), set by the auth hooks; the rate limiter's key. */
+    clientId: string | undefined
   }
 }
 
@@ -48,6 +55,8 @@ export interface BuildOptions {
   cdsHooks?: CdsHooksInjection
   /** under-pressure's sampling period instead of 1 s (tests force pressure with tiny thresholds and a short period). */
   pressureSampleIntervalMs?: number
+  /** The shared store instead of the one config.store gives (tests); the caller closes it. */
+  store?: SharedStore
 }
 
 /** A client-supplied request id is echoed only when it is a short, safe token. */
@@ -86,6 +95,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     done()
   })
   app.decorateRequest('logSummary', undefined)
+  app.decorateRequest('clientId', undefined)
   // One log line per request: route, status and duration, plus the handler's summary.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({
@@ -98,6 +108,20 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     done()
   })
 
+  // One store per app: the replay cache, feedback records and rate-limit counters are namespaces of it.
+  const store = options.store ?? await createStore(config, app.log)
+  if (options.store === undefined) app.addHook('onClose', async () => { await store.close() })
+  try {
+    await registerPlugins(app, config, options, store)
+  } catch (error) {
+    // A failed startup must not leave a Redis connection keeping the process alive.
+    if (options.store === undefined) await store.close()
+    throw error
+  }
+  return app
+}
+
+async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions, store: SharedStore): Promise<void> {
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
   // Helmet on every response; under-pressure on every route but those exempted (health, metrics); request.clientId.
   // After the knowledge base: its synchronous load must not count as event-loop delay (under-pressure
@@ -107,19 +131,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(metrics)
   await app.register(swagger, { publicBaseUrl: config.cdsHooks.publicBaseUrl })
 
-  await app.register(healthRoutes, { prefix: '/health' })
+  await app.register(healthRoutes, { prefix: '/health', store })
   // Its own scope: no API key, no rate limit, and answered under load (a scraper must see the pressure).
   await app.register(metricsRoutes)
 
-  /**
-   * ▶ RATE LIMIT (redis helper): what the /v1 and /cds-services scopes register after their auth
-   * hooks (API key, JWT: request.clientId is set) and before their routes — the rate limiter, keyed
-   * by request.clientId ?? request.ip, one store shared by both groups. Its 429 is thrown as a
-   * ProblemError (Retry-After set on the reply first), so each group answers in its own format.
-   */
-  const afterAuth: AfterAuth = async (_scope) => {}
+  // What the /v1 and /cds-services scopes register after their auth hooks (API key, JWT: request.clientId
+  // is set) and before their routes: the rate limiter, keyed by request.clientId ?? request.ip, one
+  // counters namespace shared by both groups. Its 429 is a ProblemError, so each group answers in its format.
+  const limit = { store: store.namespace(RATE_LIMIT_NAMESPACE, { maxEntries: MEMORY_STORE_MAX_ENTRIES }), ...config.rateLimit }
+  const afterAuth: AfterAuth = async (scope) => { await scope.register(rateLimit, limit) }
 
   await app.register(v1Routes, { prefix: '/v1', config, afterAuth })
-  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks), afterAuth })
-  return app
+  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, options.cdsHooks ?? {}, store), afterAuth })
 }

@@ -103,7 +103,11 @@ export const ConfigSchema = z.object({
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(72_000),
   API_KEYS: ApiKeys,
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(500),
-  PRESSURE_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional()
+  PRESSURE_MAX_HEAP_USED_MB: z.coerce.number().int().min(0).optional(),
+  // Shared state and rate limit (issue 9): memory unless REDIS_URL is set.
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
 }).transform((env) => ({
   host: env.HOST,
   port: env.PORT,
@@ -142,7 +146,11 @@ export const ConfigSchema = z.object({
     kbPublicUrl: env.KB_PUBLIC_URL,
     feedbackCardTtlH: env.FEEDBACK_CARD_TTL_H,
     evaluationDate: env.EVALUATION_DATE
-  }
+  },
+  /** The shared store: Redis when redisUrl is set (several replicas), else memory. */
+  store: { redisUrl: env.REDIS_URL },
+  /** Requests per client and window; max 0 turns the limiter off. */
+  rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS }
 }))
 
 export type Config = z.output<typeof ConfigSchema>

@@ -28,7 +28,9 @@ t.test('defaults: loopback, port 3000, info logs, bundled rules, compiled evalua
       kbPublicUrl: undefined,
       feedbackCardTtlH: 168,
       evaluationDate: undefined
-    }
+    },
+    store: { redisUrl: undefined },
+    rateLimit: { max: 1000, windowMs: 60000 }
   })
 })
 
@@ -61,7 +63,10 @@ t.test('every variable is read', async (t) => {
     KEEP_ALIVE_TIMEOUT_MS: '65000',
     API_KEYS: `ops:${'a'.repeat(64)}, ehr-1.b_c:${'B'.repeat(64)},`,
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '250',
-    PRESSURE_MAX_HEAP_USED_MB: '1536'
+    PRESSURE_MAX_HEAP_USED_MB: '1536',
+    REDIS_URL: 'rediss://:secret@redis.example.org:6380/2',
+    RATE_LIMIT_MAX: '0',
+    RATE_LIMIT_WINDOW_MS: '1000'
   })
   t.strictSame(config, {
     host: '0.0.0.0',
@@ -89,7 +94,9 @@ t.test('every variable is read', async (t) => {
       kbPublicUrl: 'https://kb.example.org/',
       feedbackCardTtlH: 24,
       evaluationDate: '2026-03-01'
-    }
+    },
+    store: { redisUrl: 'rediss://:secret@redis.example.org:6380/2' },
+    rateLimit: { max: 0, windowMs: 1000 }
   })
 })
 
@@ -135,4 +142,11 @@ t.test('timeouts and pressure thresholds are bounded', async (t) => {
   t.throws(() => parseConfig({ CONNECTION_TIMEOUT_MS: '600001' }), /CONNECTION_TIMEOUT_MS/)
   t.throws(() => parseConfig({ PRESSURE_MAX_HEAP_USED_MB: '1.5' }), /PRESSURE_MAX_HEAP_USED_MB/)
   t.throws(() => parseConfig({ PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 'x' }), /PRESSURE_MAX_EVENT_LOOP_DELAY_MS/)
+})
+
+t.test('REDIS_URL and the rate limit are checked', async (t) => {
+  t.throws(() => parseConfig({ REDIS_URL: 'http://redis.example.org' }), /REDIS_URL/, 'redis:// or rediss:// only')
+  t.throws(() => parseConfig({ REDIS_URL: 'redis.example.org:6379' }), /REDIS_URL/)
+  t.throws(() => parseConfig({ RATE_LIMIT_MAX: '-1' }), /RATE_LIMIT_MAX/)
+  t.throws(() => parseConfig({ RATE_LIMIT_WINDOW_MS: '10' }), /RATE_LIMIT_WINDOW_MS/, 'a window under a second')
 })

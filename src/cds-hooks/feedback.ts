@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FeedbackItem } from '../schemas/cds-hooks-request.js'
-import type { KeyValueStore } from '../stores/store.js'
+import { StoreUnavailable, type KeyValueStore, type PutResult } from '../stores/store.js'
 import type { VerifiedCaller } from './jwt.js'
 
 /**
@@ -23,10 +23,18 @@ function feedbackKey (item: Pick<FeedbackItem, 'card' | 'outcome' | 'outcomeTime
 
 export const hoursToMs = (hours: number): number => hours * 60 * 60 * 1000
 
-/** Remembers each issued card; returns how many could not be stored (a full store: their feedback will be unmatched). */
+/**
+ * Remembers each issued card; returns how many could not be stored (a full or unreachable store: their
+ * feedback will be unmatched). The cards are sent anyway: a hook call does not fail for want of a record.
+ */
 export async function rememberCards (store: KeyValueStore, cards: readonly IssuedCard[], ttlMs: number): Promise<number> {
-  const results = await Promise.all(cards.map(async ({ uuid, record }) => await store.put(cardKey(uuid), JSON.stringify(record), ttlMs)))
+  const results = await Promise.all(cards.map(async ({ uuid, record }) => await store.put(cardKey(uuid), JSON.stringify(record), ttlMs).catch(unstoredIfUnavailable)))
   return results.filter((result) => result === 'full').length
+}
+
+function unstoredIfUnavailable (error: unknown): 'full' {
+  if (error instanceof StoreUnavailable) return 'full'
+  throw error
 }
 
 /** The one audit event of a feedback item (§8): ids and codes only; `userComment` only as "present". */
@@ -58,23 +66,35 @@ function parseRecord (text: string | undefined): CardRecord | undefined {
   }
 }
 
-/** The audits of the items recorded (all of them, or those before a full store stopped the rest). */
-export interface FeedbackResult { ok: boolean, audits: FeedbackAudit[], repeats: number }
+/**
+ * The audits of the items recorded (all of them, or those before a full or unreachable store stopped
+ * the rest: `ok: false`, with the reason).
+ */
+export interface FeedbackResult { ok: boolean, audits: FeedbackAudit[], repeats: number, failure?: 'store_full' | 'store_unavailable' }
 
 /**
  * Records the items in order. A repeat of (card, outcome, outcomeTimestamp) is a no-op. A card we never
  * issued, whose record expired, or issued by another service, is `matched: false` and still accepted,
- * so that a replay cannot probe which cards exist. A full store stops the list (`ok: false`, a 503): the
- * items before it are recorded and audited, and a retry finds them as repeats.
+ * so that a replay cannot probe which cards exist. A full or unreachable store stops the list (`ok: false`,
+ * a 503): the items before it are recorded and audited, and a retry finds them as repeats.
  */
 export async function recordFeedback (store: KeyValueStore, service: string, items: readonly FeedbackItem[], caller: VerifiedCaller | undefined, ttlMs: number): Promise<FeedbackResult> {
   const audits: FeedbackAudit[] = []
   let repeats = 0
   for (const item of items) {
-    const put = await store.putIfAbsent(feedbackKey(item), '1', ttlMs)
-    if (put === 'full') return { ok: false, audits, repeats }
+    let put: PutResult
+    let recordText: string | undefined
+    try {
+      // The card's record is read first: once the key is stored, the item counts as recorded.
+      recordText = await store.get(cardKey(item.card))
+      put = await store.putIfAbsent(feedbackKey(item), '1', ttlMs)
+    } catch (error) {
+      if (error instanceof StoreUnavailable) return { ok: false, audits, repeats, failure: 'store_unavailable' }
+      throw error
+    }
+    if (put === 'full') return { ok: false, audits, repeats, failure: 'store_full' }
     if (put === 'exists') { repeats++; continue }
-    const record = parseRecord(await store.get(cardKey(item.card)))
+    const record = parseRecord(recordText)
     const matched = record !== undefined && record.service === service
     const reason = item.overrideReason?.reason
     audits.push({

@@ -16,8 +16,7 @@ import { FEEDBACK_BODY_LIMIT_BYTES, FHIR_BODY_LIMIT_BYTES, sizeInWords } from '.
 import { registerCors, type AfterAuth } from '../plugins/security.js'
 import { FeedbackRequest, OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
 import { CdsServiceResponse, Discovery, OperationOutcome } from '../schemas/cds-hooks-response.js'
-import { MemoryStore } from '../stores/memory.js'
-import type { KeyValueStore } from '../stores/store.js'
+import type { KeyValueStore, SharedStore } from '../stores/store.js'
 
 /**
  * The CDS Hooks services over HTTP (spec/ehr-integration.md §2, §3, §8, §9, §10.4, §10.5), the group
@@ -30,6 +29,9 @@ import type { KeyValueStore } from '../stores/store.js'
 export const CDS_PREFIX = '/cds-services'
 /** Bound of the default in-memory store of issued cards and feedback keys (§7.1: bounded). */
 export const FEEDBACK_STORE_MAX_ENTRIES = 100_000
+/** The namespaces of the app's shared store: Redis key prefixes, or separate bounded maps in memory. */
+export const FEEDBACK_NAMESPACE = 'cds-feedback:'
+export const REPLAY_NAMESPACE = 'cds-replay:'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,19 +66,20 @@ export interface CdsHooksOptions {
 export type CdsHooksInjection = Partial<Omit<CdsHooksOptions, 'config'>> & { fetchJwks?: FetchImplementation }
 
 /**
- * The options with their production defaults: clients from CDS_CLIENTS_FILE, a bounded memory store,
- * the real clock and fetch, the mapper and card builders, and (JWT on) the verifier over the clients
- * with its own replay store of JWT_REPLAY_CACHE_MAX entries.
+ * The options with their production defaults: clients from CDS_CLIENTS_FILE, the app's shared store
+ * (memory unless REDIS_URL) for issued cards and feedback, the real clock and fetch, the mapper and card
+ * builders, and (JWT on) the verifier over the clients with its replay cache in another namespace of the
+ * shared store (in memory: JWT_REPLAY_CACHE_MAX entries). An injected `store` serves both (tests).
  */
-export async function cdsHooksOptions (config: Config, injected: CdsHooksInjection = {}): Promise<CdsHooksOptions> {
+export async function cdsHooksOptions (config: Config, injected: CdsHooksInjection, shared: SharedStore): Promise<CdsHooksOptions> {
   const clients = injected.clients ?? await loadCdsClients(config)
   const now = injected.now ?? (() => new Date())
-  const store = injected.store ?? new MemoryStore(FEEDBACK_STORE_MAX_ENTRIES)
+  const store = injected.store ?? shared.namespace(FEEDBACK_NAMESPACE, { maxEntries: FEEDBACK_STORE_MAX_ENTRIES })
   const verifier = injected.verifier ?? (config.cdsHooks.jwt
     ? createJwtVerifier({
       clients,
       config,
-      store: injected.store ?? new MemoryStore(config.cdsHooks.jwtReplayCacheMax),
+      store: injected.store ?? shared.namespace(REPLAY_NAMESPACE, { maxEntries: config.cdsHooks.jwtReplayCacheMax }),
       now: () => now().getTime(),
       ...(injected.fetchJwks === undefined ? {} : { fetchJwks: injected.fetchJwks })
     })
@@ -225,7 +228,9 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
         request.cdsCaller = await verifier.verify({ rawHeaders: request.raw.rawHeaders }, expectedAudience(publicBaseUrl as string, path))
       } catch (error) {
         if (error instanceof ReplayCacheFull) {
-          request.log.warn({ event: 'cds_jwt_replay_cache_full' }, 'cds_jwt_replay_cache_full')
+          // Full (memory) or unreachable (Redis): never an unchecked accept (§10.1 step 8).
+          const event = error.storeFailed ? 'cds_jwt_replay_store_unavailable' : 'cds_jwt_replay_cache_full'
+          request.log.warn({ event }, event)
           throw new ProblemError(503, 'replay-cache-full', 'The service cannot check tokens for replay right now; retry later.')
         }
         if (error instanceof JwtRejected) {
@@ -305,7 +310,7 @@ export default async function cdsHooksRoutes (app: FastifyInstance, options: Cds
       for (const audit of result.audits) request.log.info(audit, 'cds_feedback')
       request.logSummary.repeats = result.repeats
       if (!result.ok) {
-        request.logSummary.reason = 'store_full'
+        request.logSummary.reason = result.failure
         return await sendOutcome(request, reply, 503, [{ diagnostics: 'Feedback cannot be recorded right now; retry later.' }])
       }
       return await reply.code(200).send()

@@ -39,5 +39,13 @@ export type ReferenceCatalogue = z.infer<typeof ReferenceCatalogue>
 
 const Status = z.literal('ok').describe('Always "ok" in a 200.')
 export const Live = z.object({ status: Status }).meta({ id: 'Live', description: 'The process runs.' })
-export const Ready = z.object({ status: Status, rulesets: z.array(RulesetSummary).describe('Every ruleset loaded.') })
-  .meta({ id: 'Ready', description: 'Every ruleset is loaded and valid.' })
+export const Ready = z.object({
+  status: z.enum(['ok', 'degraded']).describe('"ok"; "degraded" when a check fails that recommendations do not need (the shared store): CDS Hooks calls with a JWT and feedback then answer 503.'),
+  rulesets: z.array(RulesetSummary).describe('Every ruleset loaded.'),
+  checks: z.object({
+    store: z.object({
+      backend: z.enum(['memory', 'redis']).describe('memory (one replica) or redis (REDIS_URL, shared by replicas).'),
+      status: z.enum(['ok', 'unreachable']).describe('Whether the store answered a ping just now.')
+    }).describe('The shared store: CDS Hooks JWT replay cache, feedback records, rate-limit counters.')
+  }).describe('What readiness checked besides the rulesets.')
+}).meta({ id: 'Ready', description: 'Every ruleset is loaded and valid; the checks say whether the service is fully ("ok") or partly ("degraded") able to answer.' })

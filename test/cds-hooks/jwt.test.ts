@@ -201,6 +201,8 @@ t.test('replay: the (iss, jti) is kept until exp + clock tolerance', async (t) =
     putIfAbsent: async (key, value, ttlMs) => { puts.push({ key, ttlMs }); return await inner.putIfAbsent(key, value, ttlMs) },
     put: async (key, value, ttlMs) => await inner.put(key, value, ttlMs),
     get: async (key) => await inner.get(key),
+    increment: async (key, windowMs) => await inner.increment(key, windowMs),
+    ping: async () => true,
     close: async () => { await inner.close() }
   }
   const { verifier } = setup({ store })
@@ -223,6 +225,8 @@ t.test('a failing store → ReplayCacheFull (503) as well', async (t) => {
     putIfAbsent: async () => { throw new Error('connection refused') },
     put: async () => 'stored',
     get: async () => undefined,
+    increment: async () => ({ count: 1, ttlMs: 1 }),
+    ping: async () => false,
     close: async () => {}
   }
   const { verifier } = setup({ store })

@@ -262,6 +262,8 @@ t.test('a replay store that fails is a 503 transient too, never a 500', async (t
     putIfAbsent: async () => { throw new Error('connection refused') },
     put: async () => 'stored',
     get: async () => undefined,
+    increment: async () => ({ count: 1, ttlMs: 1 }),
+    ping: async () => false,
     close: async () => {}
   }
   const { app, lines } = await jwtAppFor(t, {}, { store: failing })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { MemoryStore } from '../../src/stores/memory.js'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { parseConfig, type Config } from '../../src/config.js'
@@ -45,7 +46,7 @@ async function cdsApp (t: Test, verifier: JwtVerifier, afterAuth?: AfterAuth): P
   app.setValidatorCompiler(zodValidatorCompiler)
   app.setSerializerCompiler(createSerializerCompiler(new Set()))
   await app.register(security, { config })
-  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, { clients: [TEST_CLIENT], verifier }), ...(afterAuth === undefined ? {} : { afterAuth }) })
+  await app.register(cdsHooksRoutes, { prefix: CDS_PREFIX, ...await cdsHooksOptions(config, { clients: [TEST_CLIENT], verifier }, new MemoryStore(100)), ...(afterAuth === undefined ? {} : { afterAuth }) })
   t.teardown(async () => { await app.close() })
   return app
 }

@@ -5,6 +5,7 @@ import { buildTestApp } from '../fixtures/build-app.js'
 import { knowledgeBase } from '../fixtures/engine.js'
 import { loadExamples } from '../fixtures/expectations.js'
 import type { PreparedKnowledgeBase } from '../../src/engine/knowledge-base.js'
+import { MemoryStore } from '../../src/stores/memory.js'
 
 t.test('live is 200 while the process runs', async (t) => {
   const app = await buildTestApp(t)
@@ -20,8 +21,18 @@ t.test('ready lists every ruleset, then the context adjustments, with version an
   const { id, version, digest } = knowledgeBase.contextAdjustments
   t.strictSame(response.json(), {
     status: 'ok',
-    rulesets: [...knowledgeBase.rulesets.map(({ id, version, digest }) => ({ id, version, digest })), { id, version, digest }]
+    rulesets: [...knowledgeBase.rulesets.map(({ id, version, digest }) => ({ id, version, digest })), { id, version, digest }],
+    checks: { store: { backend: 'memory', status: 'ok' } }
   })
+})
+
+t.test('ready stays 200 but degraded when the shared store does not answer (recommendations need no store)', async (t) => {
+  const store = new MemoryStore(10)
+  store.ping = async () => false
+  const app = await buildTestApp(t, { store })
+  const response = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(response.statusCode, 200)
+  t.match(response.json(), { status: 'degraded', checks: { store: { backend: 'memory', status: 'unreachable' } } })
 })
 
 t.test('the app is built (so the server listens) only once the knowledge base is loaded; then every endpoint answers', async (t) => {
