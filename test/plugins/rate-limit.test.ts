@@ -57,6 +57,7 @@ t.test('health, documentation and unknown paths are never limited', async (t) =>
       t.equal(response.statusCode, 200, url)
       t.equal(response.headers['x-ratelimit-limit'], undefined)
     }
+    t.equal((await get(app, '/v1/nowhere')).statusCode, 404)
   }
   t.equal((await get(app, '/v1/rulesets')).headers['x-ratelimit-remaining'], '2', 'none of them counted')
 })
@@ -83,6 +84,14 @@ t.test('CDS Hooks: keyed by the verified issuer and subject, whatever the addres
   t.equal(await discovery(undefined, '192.0.2.1'), 200, 'the issuer alone (no sub)')
   t.equal(await discovery(undefined, '192.0.2.3'), 429)
   t.equal((await get(app, '/v1/rulesets', '192.0.2.1')).statusCode, 200, 'the address\'s own budget is untouched by verified clients')
+})
+
+t.test('on by default: 1000 requests a minute per client', async (t) => {
+  const app = await buildTestApp(t)
+  const response = await get(app, '/v1/rulesets')
+  t.equal(response.headers['x-ratelimit-limit'], '1000')
+  t.equal(response.headers['x-ratelimit-remaining'], '999')
+  t.ok(Number(response.headers['x-ratelimit-reset']) <= 60)
 })
 
 t.test('RATE_LIMIT_MAX=0 turns the limiter off', async (t) => {
