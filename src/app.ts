@@ -41,8 +41,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What a handler adds to the request's one log line (ids, codes, counts, timings; never case data). */
     logSummary: Record<string, unknown> | undefined
-    /** The verified client (`key:<api-key id>`, `jwt:<iss> <sub>`), set by the auth hooks; the rate limiter's key. */
-    clientId: string | undefined
   }
 }
 
@@ -95,7 +93,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     done()
   })
   app.decorateRequest('logSummary', undefined)
-  app.decorateRequest('clientId', undefined)
   // One log line per request: route, status and duration, plus the handler's summary.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({
