@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from './schemas/problem.js'
+import { withoutMessage } from './http/loggable-error.js'
 import { RequestValidationError } from './http/validator.js'
 
 /**
@@ -65,7 +66,8 @@ export function errorHandler (this: FastifyInstance, error: FastifyError, reques
   if (status < 500) {
     return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))
   }
-  request.log.error({ err: error }, 'unhandled error')
+  // Logged without its message, which may quote case data.
+  request.log.error({ err: withoutMessage(error) }, 'unhandled error')
   return sendProblem(reply, problem(500, 'An internal error occurred. It has been logged with the request id; nothing about it is returned here.', { instance }))
 }
 

@@ -11,6 +11,7 @@ import { operationOutcome, runHook, type CardBuilders, type HookDeps, type Issue
 import { CDS_SERVICES, discoveryDocument, type CdsServiceInfo } from '../cds-hooks/services.js'
 import { FHIR_BODY_LIMIT_BYTES } from '../fhir/constants.js'
 import { mapResources, toCase } from '../fhir/index.js'
+import { withoutMessage } from '../http/loggable-error.js'
 import { RequestValidationError } from '../http/validator.js'
 import { FeedbackRequest, OrderSelectRequest, PatientViewRequest } from '../schemas/cds-hooks-request.js'
 import { CdsServiceResponse, Discovery, OperationOutcome } from '../schemas/cds-hooks-response.js'
@@ -129,15 +130,6 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, diagnosti
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, diagnostics: 'The request body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, diagnostics: 'The request body is empty.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, diagnostics: 'The Content-Length header does not match the body.' }
-}
-
-/**
- * An error for the log without its message: under /cds-services a message may quote FHIR data (a
- * resource id, a patient id) that §10.5 keeps out of logs. The type, code and stack frames remain.
- */
-export function withoutMessage (error: FastifyError): { type: string, code?: string, stack?: string } {
-  const frames = error.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n')
-  return { type: error.name, ...(error.code === undefined ? {} : { code: error.code }), ...(frames === undefined ? {} : { stack: frames }) }
 }
 
 export function cdsErrorHandler (this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
