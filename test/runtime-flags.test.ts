@@ -11,4 +11,7 @@ t.test('Dockerfile, npm start and the benchmark start the compiled server with t
     t.match(scripts.start, `node ${flag} dist/server.js`, 'npm start')
   }
   t.equal(scripts.prestart, 'node scripts/build-if-stale.mjs', 'npm start builds dist/ first when it is stale')
+  // exec: the shell npm runs the script in is replaced by node, so a SIGTERM sent to npm (which
+  // forwards it to its child) reaches the server and drains it, instead of orphaning it.
+  t.match(scripts.start, /^exec node /, 'npm start execs node')
 })
