@@ -69,8 +69,8 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / v
 const fixed = (value: number, digits = 1): string => value.toFixed(digits)
 
 async function httpBench (): Promise<void> {
-  process.stdout.write('building dist/ …\n')
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  // The same build step as npm start: dist/ is compiled when it is missing or older than src/.
+  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: root, stdio: 'inherit' })
   const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
   const evaluator = new Recommender(kb, { service: SERVICE_INFO, engineVersion: ENGINE_VERSION, evaluator: 'compiled' })
   const sample = { requestId: 'baseline', ...(await evaluator.evaluate(Case.parse(MIX[3]))).body }

@@ -64,13 +64,18 @@ export function requestIdFrom (header: string | string[] | undefined): string {
   return typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : randomUUID()
 }
 
+/** The service's logger (tests add a stream to it): the configured level, bodies and credentials redacted. */
+export function loggerOptions (config: Config): { level: string, redact: { paths: string[], censor: string } } {
+  return {
+    level: config.logLevel,
+    // Never log bodies or credentials, whatever a plugin tries to log.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.body', 'body', 'case'], censor: '[redacted]' }
+  }
+}
+
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      // Never log bodies or credentials, whatever a plugin tries to log.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.body', 'body', 'case'], censor: '[redacted]' }
-    },
+    logger: options.logger ?? loggerOptions(config),
     // One line per request of our own (onResponse below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,

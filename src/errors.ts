@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from './schemas/problem.js'
+import { withoutMessage } from './http/loggable-error.js'
 import { RequestValidationError } from './http/validator.js'
 import { FHIR_BODY_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, sizeInWords } from './limits.js'
 
@@ -117,7 +118,7 @@ export function problemErrorHandler (texts: GroupErrorTexts) {
     if (status < 500) {
       return sendProblem(reply, problem(status, `The request was rejected (${error.code ?? 'client error'}).`, { instance }))
     }
-    request.log.error({ err: error }, 'unhandled error')
+    request.log.error({ err: withoutMessage(error) }, 'unhandled error')
     return sendProblem(reply, problem(500, 'An internal error occurred. It has been logged with the request id; nothing about it is returned here.', { instance }))
   }
 }

@@ -11,6 +11,7 @@ import { operationOutcome, runHook, type CardBuilders, type HookDeps, type Issue
 import { CDS_SERVICES, discoveryDocument, type CdsServiceInfo } from '../cds-hooks/services.js'
 import { noteProblem, ProblemError } from '../errors.js'
 import { mapResources, toCase } from '../fhir/index.js'
+import { withoutMessage } from '../http/loggable-error.js'
 import { RequestValidationError } from '../http/validator.js'
 import { FEEDBACK_BODY_LIMIT_BYTES, FHIR_BODY_LIMIT_BYTES, sizeInWords } from '../limits.js'
 import { registerCors, type AfterAuth } from '../plugins/security.js'
@@ -135,15 +136,6 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { status: number, diagnosti
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, diagnostics: 'The request body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, diagnostics: 'The request body is empty.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, diagnostics: 'The Content-Length header does not match the body.' }
-}
-
-/**
- * An error for the log without its message: under /cds-services a message may quote FHIR data (a
- * resource id, a patient id) that §10.5 keeps out of logs. The type, code and stack frames remain.
- */
-export function withoutMessage (error: FastifyError): { type: string, code?: string, stack?: string } {
-  const frames = error.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n')
-  return { type: error.name, ...(error.code === undefined ? {} : { code: error.code }), ...(frames === undefined ? {} : { stack: frames }) }
 }
 
 /** One issue per invalid field: what is wrong, and where as a FHIRPath-like expression (§9). */
