@@ -21,18 +21,11 @@ declare module 'fastify' {
   }
 }
 
-/** @fastify/under-pressure's default error: its 503s are load shedding. */
-const UNDER_PRESSURE_CODE = 'FST_UNDER_PRESSURE'
-
 async function metricsPlugin (app: FastifyInstance): Promise<void> {
   const metrics = createMetrics(() => app.knowledge)
   app.decorate('metrics', metrics)
   app.decorateRequest('rejectionReason', undefined)
 
-  app.addHook('onError', (request, _reply, error, done) => {
-    if (request.rejectionReason === undefined && error.code === UNDER_PRESSURE_CODE) request.rejectionReason = 'pressure'
-    done()
-  })
   // Callback style, as app.ts's own hooks: no promise per request on the hot path.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.recordResponse({

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseConfig } from '../../src/config.js'
 import { provenanceRulesets } from '../../src/engine/load-rules.js'
 import { Registry } from 'prom-client'
+import { shedLoad } from '../../src/plugins/security.js'
 import { loadExampleCases } from '../../src/plugins/swagger.js'
 import { RecommendationResponse } from '../../src/schemas/recommendation.js'
 import { buildTestApp } from '../fixtures/build-app.js'
@@ -188,17 +189,17 @@ t.test('each app has its own registry: the requests of one never show in another
   t.equal(countOf((await scrape(second)).families, '/health/live', 'GET', 200), undefined)
 })
 
-t.test('rejection reasons a hook names win over the status; load shedding (under-pressure\'s error) is pressure', async (t) => {
+t.test('rejection reasons a hook names win over the status; load shedding (the security plugin\'s shedLoad) is pressure', async (t) => {
   const app = await buildTestApp(t)
   // A scope whose error handler answers 503, as load shedding does.
   await app.register(async (scope) => {
     scope.setErrorHandler(async (_error, _request, reply) => await reply.code(503).send({ status: 503 }))
-    const pressure = Object.assign(new Error('Service Unavailable'), { code: 'FST_UNDER_PRESSURE', statusCode: 503 })
-    scope.get('/test/pressure', async () => { throw pressure })
+    const unavailable = Object.assign(new Error('Service Unavailable'), { statusCode: 503 })
+    scope.get('/test/pressure', async (request, reply) => { await shedLoad(request, reply, 'heapUsedBytes') })
     scope.get('/test/other-error', async () => { throw Object.assign(new Error('down'), { code: 'SOMETHING_ELSE' }) })
     scope.get('/test/named', {
       onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => { request.rejectionReason = 'rate_limit'; done() }
-    }, async () => { throw pressure })
+    }, async () => { throw unavailable })
   })
   for (const url of ['/test/pressure', '/test/other-error', '/test/named']) t.equal((await app.inject({ method: 'GET', url })).statusCode, 503, url)
   const { families } = await scrape(app)
