@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto'
  * RFC 8785 JSON Canonicalization Scheme for parsed JSON values: object keys sorted by UTF-16 code
  * units, no whitespace, numbers and strings serialised as ECMAScript's JSON.stringify does (which
  * is what RFC 8785 specifies). Used for `provenance.inputDigest`, so that the same case gives the
- * same digest however its keys were ordered or spaced.
+ * same digest however its keys were ordered or spaced. It runs on every evaluation, hence the
+ * shortcuts below (each is held to JSON.stringify by the tests).
  */
 // Printable ASCII without " and \: JSON.stringify would write these strings unchanged in quotes.
 const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
@@ -16,6 +17,33 @@ function primitiveJson (value: unknown): string {
   return JSON.stringify(value)
 }
 
+// Member names repeat from case to case (the Case schema's own names): each is quoted once. Bounded,
+// so that a client sending ever new names cannot grow it.
+const QUOTED_NAMES_MAX = 4096
+const quotedNames = new Map<string, string>()
+function quotedName (name: string): string {
+  let quoted = quotedNames.get(name)
+  if (quoted === undefined) {
+    quoted = primitiveJson(name)
+    if (quotedNames.size < QUOTED_NAMES_MAX) quotedNames.set(name, quoted)
+  }
+  return quoted
+}
+
+/**
+ * Sorts in place by UTF-16 code units (what `<` compares, and RFC 8785's order). Insertion sort:
+ * an object here has a handful of members, and this beats Array.prototype.sort at that size.
+ */
+function sortNames (names: string[]): string[] {
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string
+    let j = i - 1
+    for (; j >= 0 && (names[j] as string) > name; j--) names[j + 1] = names[j] as string
+    names[j + 1] = name
+  }
+  return names
+}
+
 export function canonicalJson (value: unknown): string {
   if (value === null || typeof value !== 'object') return primitiveJson(value)
   if (Array.isArray(value)) {
@@ -24,13 +52,12 @@ export function canonicalJson (value: unknown): string {
     return `${out}]`
   }
   const object = value as Record<string, unknown>
-  // Default sort compares UTF-16 code units, which is the order RFC 8785 prescribes.
-  const keys = Object.keys(object).sort()
+  const names = sortNames(Object.keys(object))
   let out = '{'
-  for (const key of keys) {
-    const member = object[key]
+  for (const name of names) {
+    const member = object[name]
     if (member === undefined) continue
-    out += `${out.length === 1 ? '' : ','}${primitiveJson(key)}:${canonicalJson(member)}`
+    out += `${out.length === 1 ? '' : ','}${quotedName(name)}:${canonicalJson(member)}`
   }
   return `${out}}`
 }

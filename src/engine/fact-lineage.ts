@@ -32,14 +32,6 @@ export interface FactLineage {
   inputs: readonly InputTemplate[]
 }
 
-export interface LineageContext {
-  input: Case
-  /** The index of the spine lesion being evaluated (spine-lesion rules). */
-  spineLesionIndex?: number
-  /** The index of the non-spine bone lesion being evaluated (bone-lesion rules). */
-  boneLesionIndex?: number
-}
-
 /** Concatenates template groups, dropping repeats, first occurrence first. */
 const from = (...groups: ReadonlyArray<readonly InputTemplate[]>): readonly InputTemplate[] => [...new Set(groups.flat())]
 
@@ -223,21 +215,37 @@ function placeholderIndex (segment: string, context: LineageContext): number | u
 
 const isPlaceholder = (segment: string): boolean => segment === '{spine}' || segment === '{bone}' || segment === '{lastLine}'
 
+/** A template's segments, split once per template (the catalogue has a fixed set of them). */
+const segmentsOf = new Map<string, readonly string[]>()
+function templateSegments (template: string): readonly string[] {
+  let segments = segmentsOf.get(template)
+  if (segments === undefined) segmentsOf.set(template, segments = template.split('/').slice(1))
+  return segments
+}
+
 /**
- * Walks the template segment by segment through the case: `*` branches over the array entries
- * present, a placeholder takes its index (nothing when unresolved or not an entry of the array),
- * a plain segment is kept whether or not the field exists.
+ * Walks the template segment by segment through the case, appending each pointer it resolves to:
+ * `*` branches over the array entries present, a placeholder takes its index (nothing when
+ * unresolved or not an entry of the array), a plain segment is kept whether or not the field exists.
  */
-function expand (segments: readonly string[], node: unknown, context: LineageContext): string[][] {
-  const [segment, ...rest] = segments
-  if (segment === undefined) return [[]]
-  const child = (key: string, value: unknown): string[][] => expand(rest, value, context).map((tail) => [key, ...tail])
-  if (segment === '*' || isPlaceholder(segment)) {
-    if (!Array.isArray(node)) return []
-    const indices = segment === '*' ? node.map((_, i) => i) : [placeholderIndex(segment, context)]
-    return indices.flatMap((i) => (i !== undefined && i >= 0 && i < node.length ? child(String(i), node[i]) : []))
+function expandInto (segments: readonly string[], at: number, node: unknown, prefix: string, context: LineageContext, into: string[]): void {
+  if (at === segments.length) {
+    // Duplicates dropped, the first kept: a fact lists a few pointers, so a scan beats a Set.
+    if (!into.includes(prefix)) into.push(prefix)
+    return
   }
-  return child(segment, (node as Record<string, unknown> | null | undefined)?.[segment])
+  const segment = segments[at] as string
+  if (segment === '*' || isPlaceholder(segment)) {
+    if (!Array.isArray(node)) return
+    if (segment === '*') {
+      for (let i = 0; i < node.length; i++) expandInto(segments, at + 1, node[i], `${prefix}/${i}`, context, into)
+      return
+    }
+    const i = placeholderIndex(segment, context)
+    if (i !== undefined && i >= 0 && i < node.length) expandInto(segments, at + 1, node[i], `${prefix}/${i}`, context, into)
+    return
+  }
+  expandInto(segments, at + 1, (node as Record<string, unknown> | null | undefined)?.[segment], `${prefix}/${segment}`, context, into)
 }
 
 /**
@@ -246,35 +254,64 @@ function expand (segments: readonly string[], node: unknown, context: LineageCon
  * nothing. Duplicates removed, order kept.
  */
 export function resolveInputs (templates: readonly string[], context: LineageContext): string[] {
-  const pointers = templates.flatMap((template) =>
-    expand(template.split('/').slice(1), context.input, context).map((segments) => `/${segments.join('/')}`))
-  return [...new Set(pointers)]
+  const pointers: string[] = []
+  for (const template of templates) expandInto(templateSegments(template), 0, context.input, '', context, pointers)
+  return pointers
 }
 
-type Lineage = Readonly<{ label: string, inputs?: string[] }>
+type Lineage = Readonly<{ label: string, inputs?: readonly string[] }>
+
+export interface LineageContext {
+  input: Case
+  /** The index of the spine lesion being evaluated (spine-lesion rules). */
+  spineLesionIndex?: number
+  /** The index of the non-spine bone lesion being evaluated (bone-lesion rules). */
+  boneLesionIndex?: number
+  /**
+   * Lineages already resolved in this context. One evaluation names the same fact in many because
+   * items (inScope, the lesion's Bilsky grade, …): the pipeline gives each of its contexts a map, so
+   * the case is walked once per fact; it lives and dies with the evaluation.
+   */
+  resolved?: Map<string, Lineage>
+}
+
+/** A context that remembers what it resolved (one per evaluation, per lesion). */
+export const lineageContext = (context: Omit<LineageContext, 'resolved'>): LineageContext => ({ ...context, resolved: new Map() })
+
+const readsIndices = (template: string): boolean => /\/(\*|\{spine\}|\{bone\}|\{lastLine\})(\/|$)/.test(template)
+const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
 
 /**
- * Resolved lineages per request: many because items of one evaluation name the same fact (inScope,
- * the lesion's Bilsky grade, …), and walking the case for each would cost more than evaluating the
- * rules. Keyed by the request object, so nothing outlives the evaluation that holds it.
+ * Facts whose templates name no array index resolve to the templates themselves in every case (a
+ * plain segment is kept whether or not the field exists): built once, shared by every response.
  */
-const resolved = new WeakMap<Case, Map<string, Lineage>>()
+const CASE_INDEPENDENT = new Map<string, Lineage>(Object.entries(FACT_LINEAGE as Record<string, FactLineage>)
+  .filter(([, lineage]) => !lineage.inputs.some(readsIndices))
+  // Frozen: the response writer then writes each one's JSON once for every response.
+  .map(([fact, lineage]) => [fact, Object.freeze(lineageOfInputs(lineage.label, Object.freeze([...lineage.inputs])))]))
 
 /** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
 export function lineageOf (fact: FactName, context: LineageContext): Lineage {
-  let cache = resolved.get(context.input)
-  if (cache === undefined) resolved.set(context.input, cache = new Map())
-  const key = `${fact}|${context.spineLesionIndex ?? ''}|${context.boneLesionIndex ?? ''}`
-  const known = cache.get(key)
+  const constant = CASE_INDEPENDENT.get(fact)
+  if (constant !== undefined) return constant
+  const known = context.resolved?.get(fact)
   if (known !== undefined) return known
   const lineage: FactLineage = FACT_LINEAGE[fact]
-  const inputs = resolveInputs(lineage.inputs, context)
-  const result: Lineage = Object.freeze(inputs.length === 0 ? { label: lineage.label } : { label: lineage.label, inputs })
-  cache.set(key, result)
+  const result = lineageOfInputs(lineage.label, resolveInputs(lineage.inputs, context))
+  context.resolved?.set(fact, result)
   return result
 }
 
 /** A because-item (or an explanation's `failed`) in clinical words, with the request fields its fact came from. */
 export function withLineage (items: readonly BecauseItem[], context: LineageContext): LinedBecauseItem[] {
-  return items.map((item) => ({ ...item, ...lineageOf(item.fact as FactName, context) }))
+  return items.map((item) => {
+    const { label, inputs } = lineageOf(item.fact as FactName, context)
+    // Written out rather than spread: spreading the frozen lineage was most of an evaluation's time.
+    const lined: LinedBecauseItem = { fact: item.fact, label, operator: item.operator }
+    if ('value' in item) lined.value = item.value
+    if ('actual' in item) lined.actual = item.actual
+    // Shared, never mutated: the constant ones are frozen, a resolved one belongs to this evaluation.
+    if (inputs !== undefined) lined.inputs = inputs as string[]
+    return lined
+  })
 }

@@ -5,7 +5,7 @@ import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPreg
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-specs.js'
-import { withLineage, type LineageContext } from './fact-lineage.js'
+import { lineageContext, withLineage, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, type Pass, type PreparedKnowledgeBase, type PreparedRule } from './knowledge-base.js'
 import { runCompiled, runReference, type RuleRunnerName, type RuleOutcome } from './rule-runners.js'
@@ -120,12 +120,13 @@ export class Recommender {
     // One frame per evaluation, filled as the passes learn more (never shared between requests).
     const frame = writeFacts(newFactFrame(), facts)
 
-    const pass1 = yield * this.runPass(1, input, derived, frame)
-    const pass2 = yield * this.runPass(2, input, derived, frame)
+    const lineages = lineagesOf(input, derived)
+    const pass1 = yield * this.runPass(1, derived, frame, lineages)
+    const pass2 = yield * this.runPass(2, derived, frame, lineages)
     writeFacts(frame, pass3Facts([...pass1, ...pass2], safetyFilters(pass2, facts.her2Status)))
 
     // 3a: pregnancyRt, on the pass-3 proposals (the out-of-scope emergency codes are pass-3 rules).
-    let proposed = yield * this.runPass(3, input, derived, frame)
+    let proposed = yield * this.runPass(3, derived, frame, lineages)
     if (facts.pregnant === true) proposed = proposed.map((fired) => withItem(fired, applyPregnancyRt(fired.item, this.pregnancyRt)))
     // 3b: CI-06b stays only if a proposed capecitabine option would survive every other filter.
     const keptPass2 = decideConditionalFilters(pass2, facts.her2Status, proposed)
@@ -135,7 +136,7 @@ export class Recommender {
     const throughPass3 = applyForbidden([...pass1, ...keptPass2, ...proposed], forbidden, removed).map(adjustStrength)
 
     writeFacts(frame, pass4Facts(throughPass3.map(({ item }) => item)))
-    const pass4 = applyForbidden(yield * this.runPass(4, input, derived, frame), forbidden, removed)
+    const pass4 = applyForbidden(yield * this.runPass(4, derived, frame, lineages), forbidden, removed)
     const { entries, violations } = enforceSafetyInvariants([...throughPass3, ...pass4], facts)
     const sorted = sortByItem(entries, (entry) => entry.item)
     const ordered = sorted.map(({ item }) => item)
@@ -161,11 +162,11 @@ export class Recommender {
     return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, filters: forbidden } }
   }
 
-  private * runPass (pass: Pass, input: Case, derived: DerivedCase, frame: FactFrame): Pipeline<Fired[]> {
+  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame, lineages: Lineages): Pipeline<Fired[]> {
     const fired: Fired[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
-      const lineage: LineageContext = { input }
+      const lineage = lineages.case
       for (const outcome of yield { rules: caseRules, frame, lineage }) fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lineage) })
     }
     for (const [scope, lesions] of [['spine_lesion', derived.spineLesions], ['bone_lesion', derived.boneLesions]] as const) {
@@ -174,13 +175,24 @@ export class Recommender {
       for (const [index, lesion] of lesions.entries()) {
         // The lesion's facts overwrite the previous lesion's slots; case facts stay as they are.
         writeFacts(frame, lesion.facts)
-        const lineage: LineageContext = scope === 'spine_lesion' ? { input, spineLesionIndex: index } : { input, boneLesionIndex: index }
+        const lineage = lineages[scope][index] as LineageContext
         for (const outcome of yield { rules, frame, target: lesion.target, lineage }) {
           fired.push({ rule: outcome.prepared, item: toItem(outcome, derived.facts, lineage, lesion.target) })
         }
       }
     }
     return fired
+  }
+}
+
+/** The lineage contexts of one evaluation: the case's, and each lesion's (created once, used by all four passes). */
+interface Lineages { case: LineageContext, spine_lesion: LineageContext[], bone_lesion: LineageContext[] }
+
+function lineagesOf (input: Case, derived: DerivedCase): Lineages {
+  return {
+    case: lineageContext({ input }),
+    spine_lesion: derived.spineLesions.map((_, spineLesionIndex) => lineageContext({ input, spineLesionIndex })),
+    bone_lesion: derived.boneLesions.map((_, boneLesionIndex) => lineageContext({ input, boneLesionIndex }))
   }
 }
 

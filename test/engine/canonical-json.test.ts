@@ -57,3 +57,18 @@ t.test('inputDigest: sha256:<64 lowercase hex> of the canonical form', async (t)
   t.equal(inputDigest({}), `sha256:${sha256('{}')}`)
   t.equal(inputDigest({}), 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')
 })
+
+t.test('canonicalJson: past the cache of quoted member names, names are still quoted correctly', async (t) => {
+  // More distinct names than the cache keeps: those past its bound are quoted on every use.
+  const wide = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`n\u00e9"${i}`, i]))
+  const expected = `{${Object.keys(wide).sort().map((name) => `${JSON.stringify(name)}:${wide[name] as number}`).join(',')}}`
+  t.equal(canonicalJson(wide), expected)
+  t.equal(canonicalJson(wide), expected, 'the same again, now partly from the cache')
+})
+
+t.test('canonicalJson: the insertion sort gives Array.prototype.sort\'s order', async (t) => {
+  const names = ['b', 'a', 'B', '_', '10', '9', 'é', '\u{1F600}', 'ﬁ', 'aa', 'a', '']
+  const object = Object.fromEntries(names.map((name, i) => [name, i]))
+  const expected = `{${Object.keys(object).sort().map((name) => `${JSON.stringify(name)}:${object[name] as number}`).join(',')}}`
+  t.equal(canonicalJson(object), expected)
+})
