@@ -17,28 +17,33 @@ import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
 /**
  * `npm run bench`: numbers, not pass/fail.
  *  1. HTTP: the production server (built, `node --max-semi-space-size=64 dist/server.js`, default configuration but
- *     RATE_LIMIT_MAX=0: one client at full speed is the point) and a bare
- *     two bare Fastify routes (same Node flags): the ceiling, which sends for each case the very bytes the service
- *     returned for it (captured before the run, looked up by caseId: the headline ratio), and the older baseline,
- *     which JSON-serialises one 45 KB response object on every request (kept for continuity). Each runs in its own
- *     process, loaded in turn with autocannon (ROUNDS rounds of DURATION seconds, 50 connections, a rotating mix
- *     of 24 realistic cases): req/s, p50, p99, peak RSS, and the ratios.
- *  2. In-process: microseconds per evaluation for both evaluators, and how they grow with lesions.
+ *     RATE_LIMIT_MAX=0: one client at full speed is the point) and two bare Fastify routes (same Node flags): the
+ *     ceiling, which sends for each case the very bytes the service returned for it (captured before the run,
+ *     looked up by caseId: the headline ratio), and the older baseline, which JSON-serialises one response object
+ *     on every request (kept for continuity). Each runs in its own process, loaded in turn with autocannon
+ *     (ROUNDS rounds of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
+ *     peak RSS, and the ratios. Then each at a fixed rate (10 connections): p50, p99 and max latency.
+ *  2. In-process: microseconds per evaluation for both evaluators (the median over the mix of each case's median,
+ *     and the mean), and how they grow with lesions.
  *  3. FHIR input: parse and mapping time of the largest fixture bundle and of one grown to the 5 MiB limit.
- * Environment: BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50).
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50); the fixed-rate run:
+ * BENCH_FIXED_RATE (300 req/s over 10 connections), BENCH_FIXED_DURATION (20 s).
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 300)
+const FIXED_CONNECTIONS = 10
+const FIXED_DURATION = Number(process.env.BENCH_FIXED_DURATION ?? 20)
 const SERVICE_PORT = 3901
 const BASELINE_PORT = 3902
 const CEILING_PORT = 3903
 const MIX = Array.from({ length: 24 }, (_, i) => benchCase(i))
 
 interface Target { name: string, port: number, child: ChildProcess }
-interface Round { requestsPerSecond: number, p50: number, p99: number, non2xx: number, errors: number }
+interface Round { requestsPerSecond: number, p50: number, p99: number, max: number, non2xx: number, errors: number }
 
 async function waitForHttp (port: number, path: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -58,14 +63,19 @@ function peakRssMiB (pid: number): number {
   return Math.round(kib / 1024)
 }
 
-async function load (port: number, duration: number): Promise<Round> {
+/**
+ * One autocannon run over the mix: as fast as the connections go, or (overallRate) at a fixed rate,
+ * which measures the pauses a modest, steady load meets rather than queueing under saturation.
+ */
+async function load (port: number, duration: number, fixedRate?: { connections: number, overallRate: number }): Promise<Round> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
+    connections: fixedRate?.connections ?? CONNECTIONS,
+    ...(fixedRate === undefined ? {} : { overallRate: fixedRate.overallRate }),
     duration,
     requests: MIX.map((body) => ({ method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
   })
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, non2xx: result.non2xx, errors: result.errors }
 }
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
@@ -136,6 +146,15 @@ async function httpBench (): Promise<void> {
     }
     process.stdout.write(`\nservice / pre-serialised ceiling throughput: ${fixed(100 * s.rps / c.rps)} %  (target ≥ 40 %); service p99 ${fixed(s.p99)} ms vs the ceiling's ${fixed(c.p99)} ms (target ≤ 2 ×) at ${CONNECTIONS} connections\n`)
     process.stdout.write(`service / serialising baseline throughput (the older measure): ${fixed(100 * s.rps / b.rps)} %\n\n`)
+
+    // Tail latency at a modest, steady load: what a clinician's request meets on a quiet afternoon.
+    process.stdout.write(`fixed rate: ${FIXED_RATE} req/s over ${FIXED_CONNECTIONS} connections, ${FIXED_DURATION} s per target\n| target | p50 ms | p99 ms | max ms | req/s | non-2xx |\n|---|---|---|---|---|---|\n`)
+    for (const target of targets) {
+      const result = await load(target.port, FIXED_DURATION, { connections: FIXED_CONNECTIONS, overallRate: FIXED_RATE })
+      process.stdout.write(`| ${target.name} | ${fixed(result.p50)} | ${fixed(result.p99)} | ${fixed(result.max)} | ${fixed(result.requestsPerSecond, 0)} | ${result.non2xx} |\n`)
+    }
+    process.stdout.write(`target: service p99 ≤ 5 ms at ${FIXED_RATE} req/s\n\n`)
+    process.stdout.write(`peak RSS after both runs, MiB: service ${peakRssMiB(service.child.pid as number)}, ceiling ${peakRssMiB(ceiling.child.pid as number)}, baseline ${peakRssMiB(baseline.child.pid as number)}\n\n`)
   } finally {
     service.child.kill('SIGTERM')
     baseline.child.kill('SIGTERM')
@@ -143,11 +162,23 @@ async function httpBench (): Promise<void> {
   }
 }
 
-async function microseconds (evaluator: Recommender, cases: Case[], iterations: number): Promise<number> {
+/** Microseconds per evaluation: the mean over every run, and the median over the cases of each case's median run. */
+async function microseconds (evaluator: Recommender, cases: Case[], iterations: number): Promise<{ mean: number, median: number }> {
   for (let i = 0; i < Math.min(iterations, 200); i++) await evaluator.evaluate(cases[i % cases.length] as Case)
+  const runs: number[][] = cases.map(() => [])
   const started = process.hrtime.bigint()
-  for (let i = 0; i < iterations; i++) await evaluator.evaluate(cases[i % cases.length] as Case)
-  return Number(process.hrtime.bigint() - started) / 1e3 / iterations
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint()
+    await evaluator.evaluate(cases[i % cases.length] as Case)
+    runs[i % cases.length]?.push(Number(process.hrtime.bigint() - start) / 1e3)
+  }
+  const mean = Number(process.hrtime.bigint() - started) / 1e3 / iterations
+  return { mean, median: median(runs.map(median)) }
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] as number
 }
 
 async function inProcessBench (): Promise<void> {
@@ -158,11 +189,12 @@ async function inProcessBench (): Promise<void> {
   process.stdout.write('in-process evaluation (no HTTP, no validation, no serialisation), µs per case, mix of 24 cases:\n')
   const compiled = await microseconds(evaluators.compiled, mix, 20000)
   const reference = await microseconds(evaluators.reference, mix, 1000)
-  process.stdout.write(`  compiled ${fixed(compiled)} µs   reference (json-rules-engine) ${fixed(reference)} µs   speed-up ×${fixed(reference / compiled)}\n\n`)
-  process.stdout.write('growth with the number of spine lesions (same case otherwise), µs per case:\n| lesions | compiled | reference |\n|---|---|---|\n')
+  process.stdout.write(`  compiled: median ${fixed(compiled.median)} µs (target ≤ 40), mean ${fixed(compiled.mean)} µs\n`)
+  process.stdout.write(`  reference (json-rules-engine): median ${fixed(reference.median)} µs, mean ${fixed(reference.mean)} µs; speed-up ×${fixed(reference.median / compiled.median)}\n\n`)
+  process.stdout.write('growth with the number of spine lesions (same case otherwise), median µs per case:\n| lesions | compiled | reference |\n|---|---|---|\n')
   for (const n of [0, 1, 2, 3, 6, 12, 24, 40]) {
     const single = [Case.parse(caseWithLesions(n))]
-    process.stdout.write(`| ${n} | ${fixed(await microseconds(evaluators.compiled, single, 5000))} | ${fixed(await microseconds(evaluators.reference, single, 300))} |\n`)
+    process.stdout.write(`| ${n} | ${fixed((await microseconds(evaluators.compiled, single, 5000)).median)} | ${fixed((await microseconds(evaluators.reference, single, 300)).median)} |\n`)
   }
   process.stdout.write('\n')
 }

@@ -268,37 +268,53 @@ export interface LineageContext {
   /** The index of the non-spine bone lesion being evaluated (bone-lesion rules). */
   boneLesionIndex?: number
   /**
-   * Lineages already resolved in this context. One evaluation names the same fact in many because
-   * items (inScope, the lesion's Bilsky grade, …): the pipeline gives each of its contexts a map, so
-   * the case is walked once per fact; it lives and dies with the evaluation.
+   * Lineages resolved so far in this evaluation, of the facts that read no lesion: one evaluation
+   * names the same fact in many because items, in every pass and for every lesion, so the case is
+   * walked once per fact. Shared by all the contexts of one evaluation; it dies with it.
    */
-  resolved?: Map<string, Lineage>
+  resolvedForCase?: Map<string, Lineage>
+  /** The same for the facts of this context's lesion. */
+  resolvedForLesion?: Map<string, Lineage>
 }
 
-/** A context that remembers what it resolved (one per evaluation, per lesion). */
-export const lineageContext = (context: Omit<LineageContext, 'resolved'>): LineageContext => ({ ...context, resolved: new Map() })
+/** The lineage contexts of one evaluation: the case's, and each lesion's, sharing what they resolve. */
+export interface EvaluationLineages { case: LineageContext, spine_lesion: LineageContext[], bone_lesion: LineageContext[] }
 
-const readsIndices = (template: string): boolean => /\/(\*|\{spine\}|\{bone\}|\{lastLine\})(\/|$)/.test(template)
+export function evaluationLineages (input: Case, spineLesions: number, boneLesions: number): EvaluationLineages {
+  const resolvedForCase = new Map<string, Lineage>()
+  return {
+    case: { input, resolvedForCase },
+    spine_lesion: Array.from({ length: spineLesions }, (_, spineLesionIndex) => ({ input, spineLesionIndex, resolvedForCase, resolvedForLesion: new Map() })),
+    bone_lesion: Array.from({ length: boneLesions }, (_, boneLesionIndex) => ({ input, boneLesionIndex, resolvedForCase, resolvedForLesion: new Map() }))
+  }
+}
+
+const readsIndex = (template: string): boolean => /\/(\*|\{spine\}|\{bone\}|\{lastLine\})(\/|$)/.test(template)
+const readsLesion = (template: string): boolean => /\/(\{spine\}|\{bone\})(\/|$)/.test(template)
 const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
+const CATALOGUE = Object.entries(FACT_LINEAGE as Record<string, FactLineage>)
 
 /**
  * Facts whose templates name no array index resolve to the templates themselves in every case (a
  * plain segment is kept whether or not the field exists): built once, shared by every response.
  */
-const CASE_INDEPENDENT = new Map<string, Lineage>(Object.entries(FACT_LINEAGE as Record<string, FactLineage>)
-  .filter(([, lineage]) => !lineage.inputs.some(readsIndices))
+const CASE_INDEPENDENT = new Map<string, Lineage>(CATALOGUE
+  .filter(([, lineage]) => !lineage.inputs.some(readsIndex))
   // Frozen: the response writer then writes each one's JSON once for every response.
   .map(([fact, lineage]) => [fact, Object.freeze(lineageOfInputs(lineage.label, Object.freeze([...lineage.inputs])))]))
+/** Facts that read the lesion being evaluated: resolved once per lesion rather than per evaluation. */
+const LESION_FACTS = new Set(CATALOGUE.filter(([, lineage]) => lineage.inputs.some(readsLesion)).map(([fact]) => fact))
 
 /** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
 export function lineageOf (fact: FactName, context: LineageContext): Lineage {
   const constant = CASE_INDEPENDENT.get(fact)
   if (constant !== undefined) return constant
-  const known = context.resolved?.get(fact)
+  const resolved = LESION_FACTS.has(fact) ? context.resolvedForLesion : context.resolvedForCase
+  const known = resolved?.get(fact)
   if (known !== undefined) return known
   const lineage: FactLineage = FACT_LINEAGE[fact]
   const result = lineageOfInputs(lineage.label, resolveInputs(lineage.inputs, context))
-  context.resolved?.set(fact, result)
+  resolved?.set(fact, result)
   return result
 }
 

@@ -5,7 +5,7 @@ import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPreg
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-specs.js'
-import { lineageContext, withLineage, type LineageContext } from './fact-lineage.js'
+import { evaluationLineages, withLineage, type EvaluationLineages, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, type Pass, type PreparedKnowledgeBase, type PreparedRule } from './knowledge-base.js'
 import { runCompiled, runReference, type RuleRunnerName, type RuleOutcome } from './rule-runners.js'
@@ -120,7 +120,7 @@ export class Recommender {
     // One frame per evaluation, filled as the passes learn more (never shared between requests).
     const frame = writeFacts(newFactFrame(), facts)
 
-    const lineages = lineagesOf(input, derived)
+    const lineages = evaluationLineages(input, derived.spineLesions.length, derived.boneLesions.length)
     const pass1 = yield * this.runPass(1, derived, frame, lineages)
     const pass2 = yield * this.runPass(2, derived, frame, lineages)
     writeFacts(frame, pass3Facts([...pass1, ...pass2], safetyFilters(pass2, facts.her2Status)))
@@ -162,7 +162,7 @@ export class Recommender {
     return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, filters: forbidden } }
   }
 
-  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame, lineages: Lineages): Pipeline<Fired[]> {
+  private * runPass (pass: Pass, derived: DerivedCase, frame: FactFrame, lineages: EvaluationLineages): Pipeline<Fired[]> {
     const fired: Fired[] = []
     const caseRules = this.kb.groups.get(groupKey(pass, 'case'))
     if (caseRules !== undefined) {
@@ -182,17 +182,6 @@ export class Recommender {
       }
     }
     return fired
-  }
-}
-
-/** The lineage contexts of one evaluation: the case's, and each lesion's (created once, used by all four passes). */
-interface Lineages { case: LineageContext, spine_lesion: LineageContext[], bone_lesion: LineageContext[] }
-
-function lineagesOf (input: Case, derived: DerivedCase): Lineages {
-  return {
-    case: lineageContext({ input }),
-    spine_lesion: derived.spineLesions.map((_, spineLesionIndex) => lineageContext({ input, spineLesionIndex })),
-    bone_lesion: derived.boneLesions.map((_, boneLesionIndex) => lineageContext({ input, boneLesionIndex }))
   }
 }
 

@@ -1,0 +1,23 @@
+import t from 'tap'
+import { compileFastSerializer } from '../../src/http/serializer.js'
+import { RecommendationResponse } from '../../src/schemas/recommendation.js'
+import { buildTestApp } from '../fixtures/build-app.js'
+import { loadExamples } from '../fixtures/expectations.js'
+
+// The recommendation writer hands Fastify a Buffer (encoded once): the body on the wire must be the
+// UTF-8 of the very JSON the string writer gives, and Content-Length its length in bytes, not in
+// UTF-16 units (the text has "–", "≥", "é").
+const write = compileFastSerializer(RecommendationResponse)
+
+t.test('the response body is the writer\'s JSON in UTF-8, with its byte length', async (t) => {
+  const app = await buildTestApp(t)
+  for (const example of loadExamples()) {
+    const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: example.case })
+    t.equal(response.statusCode, 200, example.name)
+    const bytes = response.rawPayload
+    t.equal(Number(response.headers['content-length']), bytes.length, `${example.name}: Content-Length counts bytes`)
+    const text = bytes.toString('utf8')
+    t.ok(text.length < bytes.length, `${example.name}: the body holds characters outside ASCII`)
+    t.equal(text, write(JSON.parse(text)), `${example.name}: the bytes are the writer's JSON`)
+  }
+})
