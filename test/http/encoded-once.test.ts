@@ -12,7 +12,7 @@ const write = compileFastSerializer(RecommendationResponse)
 t.test('the response body is the writer\'s JSON in UTF-8, with its byte length', async (t) => {
   const app = await buildTestApp(t)
   for (const example of loadExamples()) {
-    const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: example.case })
+    const response = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: example.case as object })
     t.equal(response.statusCode, 200, example.name)
     const bytes = response.rawPayload
     t.equal(Number(response.headers['content-length']), bytes.length, `${example.name}: Content-Length counts bytes`)
