@@ -61,10 +61,14 @@ export interface IssuedCard {
   targets: readonly string[]
 }
 
-/** A reference as api.md revision 8's `references` holds it, or as the knowledge base does. */
+/** A reference as a response's `references` holds it (api.md revision 8), or as the knowledge base does. */
 export type CitedReference = Pick<Reference, 'citation'> & Partial<Pick<Reference, 'doi' | 'pmid' | 'url'>>
 
-/** What the cards read of an evaluation: the response body (with `references` once api.md revision 8 lands). */
+/**
+ * What the cards read of an evaluation: the response body. Its `references` (api.md revision 8)
+ * holds the citation of every reference its items cite; an order card's rule may have made no item,
+ * and then its citations come from the knowledge base.
+ */
 export type CardResponse = Pick<RecommendationResponse, 'recommendations' | 'dataGaps' | 'warnings' | 'provenance'> & {
   references?: Readonly<Record<string, CitedReference>>
 }
@@ -206,8 +210,8 @@ export function becauseLine (item: LinedBecauseItem, mapping: MappingResult): st
 const whyLines = (items: readonly LinedBecauseItem[], mapping: MappingResult): string[] => unique(items.map((item) => becauseLine(item, mapping)))
 
 /** §7.2 "Evidence": `- [R12] <citation> — DOI/PMID — <verification>`, the citation from `references`, else the knowledge base. */
-export function evidenceLine (evidence: Readonly<{ ref: string, verification: string } & Partial<CitedReference>>, kb: KnowledgeBase, references?: CardResponse['references']): string {
-  const cited: Partial<CitedReference> = references?.[evidence.ref] ?? kb.references.get(evidence.ref) ?? evidence
+export function evidenceLine (evidence: Readonly<{ ref: string, verification: string }>, kb: KnowledgeBase, references?: CardResponse['references']): string {
+  const cited: Partial<CitedReference> = references?.[evidence.ref] ?? kb.references.get(evidence.ref) ?? {}
   const ids = [cited.doi === undefined ? undefined : `DOI ${cited.doi}`, cited.pmid === undefined ? undefined : `PMID ${cited.pmid}`].filter((id) => id !== undefined)
   // A reference with neither DOI nor PMID is identified by the page where it was checked.
   const identifier = ids.length > 0 ? ids.join(', ') : cited.url

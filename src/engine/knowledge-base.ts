@@ -1,10 +1,10 @@
 import type { OptionId } from '../schemas/common.js'
 import type { Recommendation } from '../schemas/recommendation.js'
 import type { RuleDefinition } from '../schemas/rule-file.js'
-import { evidenceOf } from './review-catalogue.js'
 import { compileCondition, compileExplainer, type Explainer, type Predicate } from './conditions.js'
 import type { KnowledgeBase, LoadedRuleset } from './load-rules.js'
 import { OPTION_LABELS } from './options.js'
+import { citationTable, ruleEvidence, type CitationTable } from './references.js'
 
 /**
  * The knowledge base prepared for evaluation, once at startup: every rule's conditions compiled to
@@ -25,6 +25,7 @@ export interface PreparedRule {
   /** What every recommendation of this rule shares, built once (frozen: items share them). */
   view: {
     options: readonly ResponseOption[]
+    /** By reference (api.md revision 8): its entries' citations are in `citations`, for the response's `references`. */
     evidence: Recommendation['evidence']
     rule: Recommendation['rule']
   }
@@ -38,6 +39,8 @@ export interface PreparedKnowledgeBase extends KnowledgeBase {
   groups: RuleGroups
   /** Every rule by name (a recommendation's rule.id leads back to its rule). */
   rulesByName: ReadonlyMap<string, PreparedRule>
+  /** The catalogue as responses cite it, and what each rule's evidence cites (references.ts). */
+  citations: CitationTable
 }
 
 export const groupKey = (pass: Pass, scope: Scope): string => `${pass}:${scope}`
@@ -55,6 +58,7 @@ function responseOption (option: NonNullable<RuleDefinition['event']['params']['
 export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase {
   const groups = new Map<string, PreparedRule[]>()
   const rulesByName = new Map<string, PreparedRule>()
+  const citations = citationTable(kb)
   for (const ruleset of kb.rulesets) {
     for (const definition of ruleset.rules) {
       const params = definition.event.params
@@ -67,7 +71,7 @@ export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase 
         noteTests: (params.notes ?? []).map((note) => compileCondition(note.when)),
         view: Object.freeze({
           options: Object.freeze((params.options ?? []).map(responseOption)),
-          evidence: Object.freeze(params.evidence.map((ref) => Object.freeze(evidenceOf(kb, ref)))) as Recommendation['evidence'],
+          evidence: ruleEvidence(kb, citations, params.evidence),
           rule: Object.freeze({ id: definition.name, ruleset: ruleset.id, rulesetVersion: ruleset.version })
         })
       }
@@ -78,5 +82,5 @@ export function prepareKnowledgeBase (kb: KnowledgeBase): PreparedKnowledgeBase 
   }
   // json-rules-engine runs higher priorities first; keep the same order so outcomes line up.
   for (const rules of groups.values()) rules.sort((a, b) => b.definition.priority - a.definition.priority)
-  return Object.freeze({ ...kb, groups, rulesByName })
+  return Object.freeze({ ...kb, groups, rulesByName, citations })
 }

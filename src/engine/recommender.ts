@@ -14,6 +14,7 @@ import { withItem, type Fired } from './fired.js'
 import { enforceSafetyInvariants } from './invariants.js'
 import { provenanceRulesets } from './load-rules.js'
 import { offeredOptionIds, pass3Facts, pass4Facts } from './pass-facts.js'
+import { referencesOf } from './references.js'
 import { explainOptions, FAILURE_FINDERS, recordRun, type RuleRun } from './explain.js'
 
 /**
@@ -157,6 +158,7 @@ export class Recommender {
         evaluatedAt: now.toISOString(),
         inputDigest: inputDigest(input)
       },
+      references: referencesOf(ordered, this.kb.citations),
       disclaimer: DISCLAIMER
     }
     return { body, violations, filtering: { forbidden: forbiddingCodes(forbidden), removed, filters: forbidden } }

@@ -8,7 +8,8 @@ import { z } from 'zod'
  * the JSON Schema that zod generates from that same schema is compiled into a writer: it writes only
  * the properties the schema defines, in schema order, and skips absent ones (as zod's output does).
  * Frozen objects — the per-rule evidence, options and rule references, which every response of that
- * rule shares — are written once and their JSON reused. Every other response goes through zod itself.
+ * rule shares, and the cited references' entries, which every response citing them shares — are
+ * written once and their JSON reused. Every other response goes through zod itself.
  * The tests hold this writer to zod's encode over the example and generated responses.
  */
 
@@ -17,6 +18,8 @@ interface JsonSchema {
   allOf?: JsonSchema[]
   type?: string
   properties?: Record<string, JsonSchema>
+  /** A record (z.record): every own key, each value of this schema. `false` on objects with properties. */
+  additionalProperties?: JsonSchema | boolean
   items?: JsonSchema
   definitions?: Record<string, JsonSchema>
 }
@@ -72,6 +75,18 @@ export function compileSchemaWriter (root: JsonSchema): Writer {
     }
   }
 
+  /** A record: its own keys in their order (as zod's encode keeps them), each value by the one schema. */
+  const recordWriter = (write: Writer): Writer => (value) => {
+    const object = value as Record<string, unknown>
+    let out = ''
+    for (const key in object) {
+      const member = object[key]
+      if (member === undefined) continue
+      out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${write(member)}`
+    }
+    return `{${out}}`
+  }
+
   const arrayWriter = (write: Writer): Writer => (value) => {
     const array = value as unknown[]
     let out = ''
@@ -83,6 +98,7 @@ export function compileSchemaWriter (root: JsonSchema): Writer {
     if (schema.$ref !== undefined) return byReference(schema.$ref)
     if (schema.allOf?.length === 1) return build(schema.allOf[0] as JsonSchema)
     if (schema.type === 'object' && schema.properties !== undefined) return memoiseFrozen(objectWriter(schema.properties))
+    if (schema.type === 'object' && typeof schema.additionalProperties === 'object') return memoiseFrozen(recordWriter(build(schema.additionalProperties)))
     if (schema.type === 'array' && schema.items !== undefined) return memoiseFrozen(arrayWriter(build(schema.items)))
     // Strings, numbers, booleans, enums, constants and values of any shape (`because` values).
     return JSON.stringify as Writer

@@ -31,7 +31,7 @@ export const RecommendationQuery = z.strictObject({
 })
 
 const DESCRIPTION = [
-  'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence.',
+  'Takes a structured case (Case) and returns recommendations for local therapy, systemic therapy by line, bone health and follow-up, each with the rule that fired, the case values that made it fire (because), the versioned ruleset and its evidence by reference (evidence[].ref; the full citation of each reference the items cite is in references, once).',
   'With ?explain=tdxd,sbrt_spine the response also says, for each option listed, whether it is offered and, when not, why (explanations).',
   `FHIR input: send a FHIR R4 Bundle (mCODE) as application/fhir+json (body limit ${sizeInWords(FHIR_BODY_LIMIT_BYTES)}; a JSON Case keeps ${sizeInWords(JSON_BODY_LIMIT_BYTES)}), with the optional query parameters evaluationDate, jurisdiction and caseId. The Bundle is mapped to a Case (only structure is checked: unknown elements and extensions pass) and evaluated by the same engine; because[].inputs then point into the mapped Case, sources names the FHIR resources behind each Case field, the mapping's FHIR_* warnings are appended to warnings and its reasons to the dataGaps messages, and inputDigest is over the received Bundle.`,
   'FHIR input adds 422 problems: patient-count (no Patient, or more than one), patient-deceased, no-breast-cancer, case-incomplete and case-inconsistent (errors[] with JSON pointers into the mapped Case).',

@@ -1,9 +1,20 @@
 import { z } from 'zod'
-import { Digest, Domain, OptionId, RULE_SCOPES, RulesetSummary, Strength } from './common.js'
-import { Evidence } from './recommendation.js'
+import { Digest, Domain, OptionId, RefId, RULE_SCOPES, RulesetSummary, Strength, Verification } from './common.js'
+import { CitedReference } from './recommendation.js'
 import { Reference } from './rule-file.js'
 
 /** Responses of GET /v1/rulesets, GET /v1/references and the health endpoints. */
+
+/**
+ * A rule's evidence in GET /v1/rulesets, with the full citation. api.md revision 8 moves citations
+ * out of the items of a recommendation response (`references`, once); it leaves this review
+ * endpoint as it was.
+ */
+export const CitedEvidence = z.object({
+  ref: RefId,
+  ...CitedReference.shape,
+  verification: Verification.describe('The lower of the tag the clinical specification gives the rule\'s evidence (Part 2) and the reference\'s catalogue tag (Part 4): the tag its recommendations carry.')
+}).meta({ id: 'CitedEvidence', description: 'A reference behind a rule, with its full citation and the verification tag the rule\'s recommendations carry.' })
 
 export const RuleSummary = z.object({
   name: z.string().describe('Stable rule name; the rule.id of the recommendations it makes.'),
@@ -14,7 +25,7 @@ export const RuleSummary = z.object({
   pass: z.int().min(1).max(4).describe('Evaluation pass: 1 classification, 2 safety filters, 3 treatment, 4 codes reading the filtered output.'),
   scope: z.enum(RULE_SCOPES).describe('case: once per evaluation; spine_lesion / bone_lesion: once per lesion.'),
   options: z.array(z.object({ id: OptionId, strength: Strength.optional(), conditional: z.boolean().describe('The option applies only when its own condition holds.') })).describe('Every option the rule can name.'),
-  evidence: z.array(Evidence).min(1).describe('The references behind the rule.')
+  evidence: z.array(CitedEvidence).min(1).describe('The references behind the rule.')
 }).meta({ id: 'RuleSummary', description: 'One rule of a ruleset.' })
 
 export const RulesetCatalogue = z.object({

@@ -13,13 +13,24 @@ export const RecommendationOption = z.object({
 }).meta({ id: 'RecommendationOption', description: 'One option of a recommendation.' })
 
 export const Evidence = z.object({
-  ref: RefId,
+  ref: RefId.describe('The reference, R<n>: its full citation is in the response\'s `references` under this key (and in GET /v1/references).'),
+  verification: Verification.describe('The lower of the tag the clinical specification gives this code\'s evidence (Part 2) and the reference\'s own catalogue tag (Part 4, in `references`): verified > partial > unverified.')
+}).meta({ id: 'Evidence', description: 'A reference behind an item, by reference (api.md revision 8): the citation itself is in the response\'s `references`, once.' })
+
+export const CitedReference = z.object({
   citation: z.string().min(1).describe('Authors, title, journal, year;volume(issue):pages.'),
   doi: z.string().min(1).optional().describe('Digital Object Identifier, without the doi: prefix.'),
   pmid: z.string().min(1).optional().describe('PubMed identifier.'),
   url: z.string().min(1).optional().describe('Where the item was checked.'),
-  verification: Verification
-}).meta({ id: 'Evidence', description: 'A reference from the catalogue (GET /v1/references) with its verification tag.' })
+  verification: Verification.describe('The reference\'s own tag in the catalogue (GET /v1/references). An item citing it may carry a lower one (its evidence[].verification).')
+}).meta({ id: 'CitedReference', description: 'The full citation of a reference from the catalogue (GET /v1/references), as a response carries it in `references`.' })
+export type CitedReference = z.infer<typeof CitedReference>
+
+export const References = z.record(RefId, CitedReference).meta({
+  id: 'References',
+  description: 'The full citation of every reference the response\'s items cite (their evidence[].ref), each once and no other, keyed by R<n> in natural order (R2 before R10). Empty when the response has no items.'
+})
+export type References = z.infer<typeof References>
 
 export const BecauseItem = z.object({
   fact: z.string().min(1).describe('The derived fact the condition tested (see the fact reference in rules/README.md).'),
@@ -43,7 +54,7 @@ export const Recommendation = z.object({
     intervalMax: Duration.optional(),
     note: z.string().min(1).optional().describe('What is checked at each interval.')
   }).optional().describe('Follow-up interval.'),
-  evidence: z.array(Evidence).min(1).describe('The references behind the item, with their verification tags.'),
+  evidence: z.array(Evidence).min(1).describe('The references behind the item, each with the item\'s verification tag; the citations are in the response\'s `references`.'),
   rule: z.object({
     id: z.string().min(1).describe('The rule\'s name in its ruleset.'),
     ruleset: z.string().min(1).describe('Id of the ruleset (GET /v1/rulesets).'),
@@ -163,6 +174,7 @@ export const RecommendationResponse = z.object({
   warnings: z.array(Warning).describe('Warnings about the case.'),
   provenance: Provenance,
   disclaimer: z.string().describe('Decision support for clinicians; the multidisciplinary team decides.'),
+  references: References,
   explanations: z.array(Explanation).optional().describe('Only when the request asks ?explain=: for each option asked, in the order asked, whether it is offered and, when not, why (one reason per rule that can offer it). Both evaluators give identical explanations.'),
   sources: z.record(z.string(), FhirSource).optional().describe('Present only for FHIR input (application/fhir+json): the source references of the mapped Case, per Case path (dotted, with indices: patient.lvefPercent, disease.spineLesions[0].level). because[].inputs point into the mapped Case; this says which FHIR resources each field came from.')
 }).meta({ id: 'RecommendationResponse', description: 'The recommendations for one case with their provenance.' })

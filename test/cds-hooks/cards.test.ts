@@ -232,14 +232,21 @@ t.test('inline: one line, nothing that could open an HTML tag', async (t) => {
   t.equal(inline('CrCl < 30, <30 and <br>'), 'CrCl < 30, <30 and \\<br>', 'only what could open a tag is escaped')
 })
 
-t.test('Evidence: "- [R12] <citation> — DOI/PMID — <verification>", from references, else the knowledge base', async (t) => {
+t.test('Evidence: "- [R12] <citation> — DOI/PMID — <verification>", from the response\'s references, else the knowledge base', async (t) => {
   const { response } = await responseOf(L5_LOW_LVEF)
   const ci01 = detailOf(byCode(patientViewCards({ hookInstance: HOOK, response, mapping: mappingOf(), kb: knowledgeBase }), 'CI-01'))
   const item = response.recommendations.find(({ code }) => code === 'CI-01')
+  t.ok(item !== undefined && item.evidence.length > 0, 'CI-01 cites references')
   for (const evidence of item?.evidence ?? []) {
-    const reference = knowledgeBase.references.get(evidence.ref)
-    t.match(ci01, `- [${evidence.ref}] ${reference?.citation as string} — `, `${evidence.ref} cited from the knowledge base`)
+    const reference = response.references?.[evidence.ref]
+    t.equal(reference?.citation, knowledgeBase.references.get(evidence.ref)?.citation, `${evidence.ref}: the response's references hold the catalogue's citation`)
+    t.match(ci01, `- [${evidence.ref}] ${reference?.citation as string} — `, `${evidence.ref} cited from the response's references`)
+    t.match(ci01, new RegExp(`- \\[${evidence.ref}\\] [^\\n]* — ${evidence.verification}(\\n|$)`), `${evidence.ref}: the item's verification`)
   }
+  // The cards read the citation from the response's references (api.md revision 8), not from the item.
+  const rewritten = { ...response, references: Object.fromEntries(Object.keys(response.references ?? {}).map((ref) => [ref, { citation: `Citation of ${ref} as the response gives it` }])) }
+  const fromResponse = detailOf(byCode(patientViewCards({ hookInstance: HOOK, response: rewritten, mapping: mappingOf(), kb: knowledgeBase }), 'CI-01'))
+  for (const evidence of item?.evidence ?? []) t.match(fromResponse, `- [${evidence.ref}] Citation of ${evidence.ref} as the response gives it — ${evidence.verification}`)
   const r3 = { ref: 'R3', verification: 'partial' }
   t.equal(evidenceLine(r3, knowledgeBase),
     '- [R3] Gennari A, et al. ESMO Clinical Practice Guideline for the diagnosis, staging and treatment of patients with metastatic breast cancer. Ann Oncol 2021;32(12):1475-1495. — DOI 10.1016/j.annonc.2021.09.019, PMID 34678411 — partial',
@@ -249,7 +256,6 @@ t.test('Evidence: "- [R12] <citation> — DOI/PMID — <verification>", from ref
     `- [${urlOnly?.ref as string}] ${urlOnly?.citation as string} — ${urlOnly?.url as string} — unverified`, 'neither DOI nor PMID: the page where it was checked')
   t.equal(evidenceLine({ ref: 'R3', verification: 'verified' }, knowledgeBase, { R3: { citation: 'Revision 8 citation', pmid: '1' } }),
     '- [R3] Revision 8 citation — PMID 1 — verified', 'the response\'s references (api.md revision 8) come first')
-  t.equal(evidenceLine({ ref: 'R999', verification: 'unverified', citation: 'Inline citation' }, knowledgeBase), '- [R999] Inline citation — unverified', 'else the item\'s own citation')
   t.equal(evidenceLine({ ref: 'R999', verification: 'unverified' }, knowledgeBase), '- [R999] citation not in the catalogue — unverified')
 })
 
@@ -427,6 +433,15 @@ t.test('order-select table: T-DXd with ILD → CI-04 (its avoid row); without IL
   t.match(detail, '### Why you see this\n')
   t.match(detail, '- History of interstitial lung disease or pneumonitis: interstitial lung disease (2025-09-01) — Condition/ild-1')
   t.match(detail, /### Evidence\n- \[R\d+\] /)
+  // The rule's evidence by reference; the citations from the response's references when its items cite
+  // them, else from the knowledge base (an order card's rule may have made no item).
+  const { input, response } = await responseOf({ patient: { ildHistory: 'current_ild', lvefPercent: 60 } })
+  const uncited = orderSelectCards({ hookInstance: HOOK, selections: tdxd, caseResult: { ok: true, case: input }, response: { ...response, references: {} }, mapping: mappingOf(), kb: knowledgeBase })
+  for (const evidence of knowledgeBase.rulesByName.get('safety/ci-04-ild-avoid-tdxd')?.view.evidence ?? []) {
+    const line = `- [${evidence.ref}] ${knowledgeBase.references.get(evidence.ref)?.citation as string} — `
+    t.match(detail, line, `${evidence.ref} with its citation`)
+    t.match(detailOf(uncited[0]), line, `${evidence.ref}: from the knowledge base when the response does not cite it`)
+  }
   t.match(detail, new RegExp(`\\n\\nRule safety/ci-04-ild-avoid-tdxd · safety \\d+\\.\\d+\\.\\d+ · knowledge base ${KB_VERSION} · mapping ${MAPPING_VERSION.replaceAll('.', '\\.')}$`))
   t.same(card.source, {
     label: `HER2+ metastatic breast cancer: medication safety check knowledge base ${KB_VERSION}`,

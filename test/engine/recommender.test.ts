@@ -10,7 +10,7 @@ const item = (overrides: Partial<Recommendation>): Recommendation => ({
   strength: 'recommended',
   title: 'A title',
   detail: 'A detail.',
-  evidence: [{ ref: 'R8', citation: 'x', verification: 'verified' }],
+  evidence: [{ ref: 'R8', verification: 'verified' }],
   rule: { id: 'local-therapy/x', ruleset: 'local-therapy', rulesetVersion: '1.0.0' },
   because: [{ fact: 'inScope', label: 'In scope', operator: 'equal', value: true, actual: true }],
   ...overrides

@@ -61,3 +61,16 @@ t.test('frozen values are written once and their JSON reused; mutable ones are w
   mutable[0] = counted('c')
   t.equal(writer({ items: mutable }), '{"items":[{"id":"c"}]}', 'so a change shows')
 })
+
+t.test('records (z.record): every own key in its order, each value by the schema; frozen entries written once', async (t) => {
+  const Entry = z.object({ citation: z.string(), doi: z.string().optional() }).meta({ id: 'SerializationRecordEntry' })
+  const schema = z.object({ references: z.record(z.string().regex(/^R\d+$/), Entry), sources: z.record(z.string(), z.object({ label: z.string() })).optional() })
+  const writer = compileSchemaWriter(jsonSchemaOf(schema))
+  let reads = 0
+  const shared = Object.freeze({ get citation () { reads++; return 'A "quoted" citation' }, hidden: 'no' })
+  const value = { references: { R2: shared, R10: { citation: 'b', doi: '10.1/x', extra: 1 }, R3: undefined } }
+  t.equal(writer(value), '{"references":{"R2":{"citation":"A \\"quoted\\" citation"},"R10":{"citation":"b","doi":"10.1/x"}}}', 'insertion order (R2 before R10), schema properties only, undefined skipped')
+  t.equal(writer(value), JSON.stringify(schema.encode({ references: { R2: { citation: 'A "quoted" citation' }, R10: { citation: 'b', doi: '10.1/x' } } })), 'as zod encodes it')
+  t.equal(reads, 1, 'the frozen entry\'s JSON is reused')
+  t.equal(writer({ references: {}, sources: { 'patient.ageYears': { label: 'Age', refs: [] } } }), '{"references":{},"sources":{"patient.ageYears":{"label":"Age"}}}', 'an empty record; keys of any text')
+})
