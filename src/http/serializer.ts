@@ -30,81 +30,125 @@ export function jsonSchemaOf (schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'any' }) as JsonSchema
 }
 
+// Printable ASCII without " and \: JSON.stringify would write such a string unchanged in quotes.
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const BEYOND_ASCII = /[\u0080-\uffff]/g
+const unicodeEscape = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/**
+ * JSON.stringify, with every character beyond ASCII written as a \u escape (RFC 8259 §7: the same
+ * JSON text to any parser). One "–" or "≥" made the whole ~50 KB response a two-byte string, which
+ * V8 encodes to UTF-8 about ten times slower than an ASCII one: that encoding was the largest single
+ * cost of a response. A character outside the BMP is escaped as its surrogate pair.
+ */
+export function asciiJson (value: unknown): string {
+  if (typeof value === 'string' && PLAIN_STRING.test(value)) return `"${value}"`
+  return (JSON.stringify(value) as string).replace(BEYOND_ASCII, unicodeEscape)
+}
+
+/**
+ * Appends a value's JSON, piece by piece, to `out`; the writer joins the pieces once. Building the
+ * text by `+=` made a rope of thousands of strings that V8 then had to flatten before sending it:
+ * that flattening cost more than the evaluation.
+ */
+type Emitter = (value: unknown, out: string[]) => void
+
+const emitPrimitive: Emitter = (value, out) => { out.push(asciiJson(value)) }
+
 /** Reuses the JSON of frozen values: they cannot change, and rule data is shared by every response. */
-function memoiseFrozen (writer: Writer): Writer {
+function memoiseFrozen (emit: Emitter): Emitter {
   const written = new WeakMap<object, string>()
-  return (value) => {
-    if (!Object.isFrozen(value)) return writer(value)
+  return (value, out) => {
+    if (!Object.isFrozen(value)) {
+      emit(value, out)
+      return
+    }
     let json = written.get(value as object)
     if (json === undefined) {
-      json = writer(value)
+      const own: string[] = []
+      emit(value, own)
+      json = own.join('')
       written.set(value as object, json)
     }
-    return json
+    out.push(json)
   }
 }
 
 /** Compiles a draft-7 JSON Schema (as zod writes it) into a JSON writer. */
 export function compileSchemaWriter (root: JsonSchema): Writer {
   const definitions = root.definitions ?? {}
-  const references = new Map<string, Writer>()
+  const references = new Map<string, Emitter>()
 
-  const byReference = (ref: string): Writer => {
+  const byReference = (ref: string): Emitter => {
     const name = ref.slice(ref.lastIndexOf('/') + 1)
-    let writer = references.get(name)
-    if (writer === undefined) {
+    let emitter = references.get(name)
+    if (emitter === undefined) {
       // Compiled on first use, so that schemas may refer to each other in any order.
-      let compiled: Writer | undefined
-      writer = (value) => (compiled ??= build(definitions[name] as JsonSchema))(value)
-      references.set(name, writer)
+      let compiled: Emitter | undefined
+      emitter = (value, out) => { (compiled ??= build(definitions[name] as JsonSchema))(value, out) }
+      references.set(name, emitter)
     }
-    return writer
+    return emitter
   }
 
-  const objectWriter = (properties: Record<string, JsonSchema>): Writer => {
-    const members = Object.entries(properties).map(([key, schema]) => ({ key, prefix: `${JSON.stringify(key)}:`, write: build(schema) }))
-    return (value) => {
+  const objectEmitter = (properties: Record<string, JsonSchema>): Emitter => {
+    const members = Object.entries(properties).map(([key, schema]) => {
+      const prefix = `${asciiJson(key)}:`
+      return { key, first: `{${prefix}`, next: `,${prefix}`, emit: build(schema) }
+    })
+    return (value, out) => {
       const object = value as Record<string, unknown>
-      let out = ''
-      for (const { key, prefix, write } of members) {
+      let empty = true
+      for (const { key, first, next, emit } of members) {
         const member = object[key]
         if (member === undefined) continue
-        out += `${out === '' ? '' : ','}${prefix}${write(member)}`
+        out.push(empty ? first : next)
+        empty = false
+        emit(member, out)
       }
-      return `{${out}}`
+      out.push(empty ? '{}' : '}')
     }
   }
 
   /** A record: its own keys in their order (as zod's encode keeps them), each value by the one schema. */
-  const recordWriter = (write: Writer): Writer => (value) => {
+  const recordEmitter = (emit: Emitter): Emitter => (value, out) => {
     const object = value as Record<string, unknown>
-    let out = ''
+    let empty = true
     for (const key in object) {
       const member = object[key]
       if (member === undefined) continue
-      out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${write(member)}`
+      out.push(`${empty ? '{' : ','}${asciiJson(key)}:`)
+      empty = false
+      emit(member, out)
     }
-    return `{${out}}`
+    out.push(empty ? '{}' : '}')
   }
 
-  const arrayWriter = (write: Writer): Writer => (value) => {
+  const arrayEmitter = (emit: Emitter): Emitter => (value, out) => {
     const array = value as unknown[]
-    let out = ''
-    for (let i = 0; i < array.length; i++) out += `${i === 0 ? '' : ','}${write(array[i])}`
-    return `[${out}]`
+    for (let i = 0; i < array.length; i++) {
+      out.push(i === 0 ? '[' : ',')
+      emit(array[i], out)
+    }
+    out.push(array.length === 0 ? '[]' : ']')
   }
 
-  function build (schema: JsonSchema): Writer {
+  function build (schema: JsonSchema): Emitter {
     if (schema.$ref !== undefined) return byReference(schema.$ref)
     if (schema.allOf?.length === 1) return build(schema.allOf[0] as JsonSchema)
-    if (schema.type === 'object' && schema.properties !== undefined) return memoiseFrozen(objectWriter(schema.properties))
-    if (schema.type === 'object' && typeof schema.additionalProperties === 'object') return memoiseFrozen(recordWriter(build(schema.additionalProperties)))
-    if (schema.type === 'array' && schema.items !== undefined) return memoiseFrozen(arrayWriter(build(schema.items)))
+    if (schema.type === 'object' && schema.properties !== undefined) return memoiseFrozen(objectEmitter(schema.properties))
+    if (schema.type === 'object' && typeof schema.additionalProperties === 'object') return memoiseFrozen(recordEmitter(build(schema.additionalProperties)))
+    if (schema.type === 'array' && schema.items !== undefined) return memoiseFrozen(arrayEmitter(build(schema.items)))
     // Strings, numbers, booleans, enums, constants and values of any shape (`because` values).
-    return JSON.stringify as Writer
+    return emitPrimitive
   }
 
-  return build(root)
+  const emit = build(root)
+  return (value) => {
+    const out: string[] = []
+    emit(value, out)
+    return out.join('')
+  }
 }
 
 export function compileFastSerializer (schema: z.ZodType): Writer {

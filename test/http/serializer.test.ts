@@ -2,13 +2,15 @@ import fc from 'fast-check'
 import t from 'tap'
 import { z } from 'zod'
 import { RecommendationResponse } from '../../src/schemas/recommendation.js'
-import { compileFastSerializer, compileSchemaWriter, jsonSchemaOf } from '../../src/http/serializer.js'
+import { asciiJson, compileFastSerializer, compileSchemaWriter, jsonSchemaOf } from '../../src/http/serializer.js'
 import { evaluateRaw } from '../fixtures/engine.js'
 import { loadExamples } from '../fixtures/expectations.js'
 import { arbitraryCase } from '../fixtures/generators.js'
+import { asciiEscaped } from '../support/ascii-json.js'
 
 const write = compileFastSerializer(RecommendationResponse)
-const viaZod = (body: unknown): string => JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>))
+// zod's encode, written by JSON.stringify, with the writer's escapes beyond ASCII (test/support/ascii-json.ts).
+const viaZod = (body: unknown): string => asciiEscaped(JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>)))
 
 t.test('the compiled writer gives the bytes of a zod encode for every example response', async (t) => {
   for (const example of loadExamples()) {
@@ -73,4 +75,19 @@ t.test('records (z.record): every own key in its order, each value by the schema
   t.equal(writer(value), JSON.stringify(schema.encode({ references: { R2: { citation: 'A "quoted" citation' }, R10: { citation: 'b', doi: '10.1/x' } } })), 'as zod encodes it')
   t.equal(reads, 1, 'the frozen entry\'s JSON is reused')
   t.equal(writer({ references: {}, sources: { 'patient.ageYears': { label: 'Age', refs: [] } } }), '{"references":{},"sources":{"patient.ageYears":{"label":"Age"}}}', 'an empty record; keys of any text')
+})
+
+t.test('asciiJson: JSON.stringify with every character beyond ASCII as a \\u escape, the same JSON value', async (t) => {
+  const values: unknown[] = [
+    'plain', '', 'quote " backslash \\', 'line\nbreak', 'SINS 0–6, ≥ 3 months, é', 'astral \u{1F600}', 'lone \ud800 surrogate',
+    '\u007f\u0080\u00ff\u0100\uffff', 1.5, -0, true, null, ['≥', { clé: 'é' }]
+  ]
+  for (const value of values) {
+    const json = asciiJson(value)
+    t.equal(json, asciiEscaped(JSON.stringify(value)), `${JSON.stringify(value)}: the independent escape`)
+    t.ok([...json].every((character) => character.charCodeAt(0) < 0x80), 'ASCII only')
+    t.strictSame(JSON.parse(json), JSON.parse(JSON.stringify(value)), 'the same value once parsed')
+  }
+  t.equal(asciiJson('≥ 5'), '"\\u2265 5"')
+  t.equal(asciiJson('\u{1F600}'), '"\\ud83d\\ude00"', 'outside the BMP: its surrogate pair')
 })

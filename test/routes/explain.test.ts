@@ -9,6 +9,7 @@ import { buildTestApp, captureLogs } from '../fixtures/build-app.js'
 import { evaluateRaw } from '../fixtures/engine.js'
 import { loadExamples } from '../fixtures/expectations.js'
 import { arbitraryCase } from '../fixtures/generators.js'
+import { asciiEscaped } from '../support/ascii-json.js'
 
 // POST /v1/recommendations?explain= (api.md revision 8): parsing, problems, the response field, its
 // serialisation and its OpenAPI description.
@@ -109,7 +110,8 @@ t.test('OpenAPI: the explain parameter with its example, and the Explanation and
 })
 
 const write = compileFastSerializer(RecommendationResponse)
-const viaZod = (body: unknown): string => JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>))
+// zod's encode, written by JSON.stringify, with the writer's escapes beyond ASCII (test/support/ascii-json.ts).
+const viaZod = (body: unknown): string => asciiEscaped(JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>)))
 
 t.test('the compiled response writer gives the bytes of a zod encode with explanations', async (t) => {
   let compared = 0
