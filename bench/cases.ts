@@ -23,7 +23,7 @@ const AGENT_LINES: Array<Case['history'] extends infer H ? H extends { metastati
 
 export function benchCase (index: number): Case {
   const lesionCount = 1 + (index % 6)
-  const lines = AGENT_LINES[index % AGENT_LINES.length] ?? []
+  const lines = AGENT_LINES[index % AGENT_LINES.length] as typeof AGENT_LINES[number]
   const bilsky = ['0', '1a', '1b', '1c', '2', '0'] as const
   const spineLesions = Array.from({ length: lesionCount }, (_, i) => ({
     level: SPINE_LEVELS[(index * 3 + i * 4) % SPINE_LEVELS.length] as Case['disease']['spineLesions'] extends Array<infer L> | undefined ? L extends { level: infer V } ? V : never : never,

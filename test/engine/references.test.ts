@@ -5,7 +5,7 @@ import type { Verification } from '../../src/schemas/common.js'
 import { References, type RecommendationResponse } from '../../src/schemas/recommendation.js'
 import { evidenceRef, type Reference } from '../../src/schemas/rule-file.js'
 import { citationTable, MAX_SHARED_REFERENCE_SETS, referencesOf } from '../../src/engine/references.js'
-import { benchCase } from '../../bench/cases.js'
+import { benchCase, caseWithLesions } from '../../bench/cases.js'
 import { evaluateRaw, knowledgeBase } from '../fixtures/engine.js'
 import { loadExamples, loadRuleCaseTables } from '../fixtures/expectations.js'
 import { caseOf } from '../fixtures/factories.js'
@@ -140,6 +140,7 @@ t.test('exactly the cited references for every example, rule case, bench case an
     ...loadExamples().map((example): [string, unknown] => [`example ${example.name}`, example.case]),
     ...loadRuleCaseTables().flatMap(({ file, cases }) => cases.map((entry): [string, unknown] => [`${file}: ${entry.name}`, entry.case])),
     ...Array.from({ length: 24 }, (_, i): [string, unknown] => [`bench case ${i}`, benchCase(i)]),
+    ...[0, 40].map((n): [string, unknown] => [`bench case with ${n} spine lesions`, caseWithLesions(n)]),
     ['minimal case', caseOf()],
     ['out of scope: HER2 negative', caseOf({ tumor: { her2Ihc: '0' } })],
     ['out of scope: not metastatic', caseOf({ disease: { presentation: 'early', metastaticSites: [] } })],

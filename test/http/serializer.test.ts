@@ -35,6 +35,9 @@ t.test('fields outside the schema are not written; absent optional ones are skip
   const value = { extra: 1, a: 'x"y', nested: { c: true, hidden: 'no' }, list: [{ d: 'e', f: 1 }], any: { free: [null, 1] } }
   t.equal(writer(value), '{"a":"x\\"y","nested":{"c":true},"list":[{"d":"e"}],"any":{"free":[null,1]}}')
   t.equal(writer(value), JSON.stringify(schema.encode(value as z.output<typeof schema>)))
+  const optional = compileSchemaWriter(jsonSchemaOf(z.object({ a: z.string().optional(), b: z.array(z.number()).optional() })))
+  t.equal(optional({}), '{}', 'an object with no member present')
+  t.equal(optional({ b: [] }), '{"b":[]}', 'an empty array')
 })
 
 t.test('schemas that refer to each other, and a described reference (allOf), are followed', async (t) => {
