@@ -4,9 +4,8 @@ import { RecommendationResponse } from '../../src/schemas/recommendation.js'
 import { buildTestApp } from '../fixtures/build-app.js'
 import { loadExamples } from '../fixtures/expectations.js'
 
-// The recommendation writer hands Fastify a Buffer: the body on the wire must be the very JSON the
-// string writer gives, ASCII only (its "–", "≥", "é" written as \u escapes), with Content-Length its
-// length in bytes.
+// The body on the wire is the very JSON the recommendation writer gives, ASCII only (its "–", "≥",
+// "é" written as \u escapes: src/http/serializer.ts asciiJson), with Content-Length its length in bytes.
 const write = compileFastSerializer(RecommendationResponse)
 
 t.test('the response body is the writer\'s JSON in UTF-8, with its byte length', async (t) => {
