@@ -16,7 +16,7 @@ import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
 
 /**
  * `npm run bench`: numbers, not pass/fail.
- *  1. HTTP: the production server (built, `node --max-semi-space-size=64 dist/server.js`, default configuration but
+ *  1. HTTP: the production server (built, `node --max-semi-space-size=16 dist/server.js`, default configuration but
  *     RATE_LIMIT_MAX=0: one client at full speed is the point) and two bare Fastify routes (same Node flags): the
  *     ceiling, which sends for each case the very bytes the service returned for it (captured before the run,
  *     looked up by caseId: the headline ratio), and the older baseline, which JSON-serialises one response object

@@ -27,7 +27,7 @@ t.test('Dockerfile: what the builder and the cluster rely on', async (t) => {
   for (const from of froms) t.match(from, /^FROM (\$\{BASE\}|deps) AS [a-z-]+$/, `${from}: built on BASE`)
   const users = instructions.filter((line) => line.startsWith('USER '))
   t.same(users, ['USER 1000:1000'], 'a numeric user and group (runAsNonRoot can only check a number)')
-  t.equal(instructions.at(-1), 'CMD ["node", "--max-semi-space-size=64", "dist/server.js"]', 'node itself is PID 1, not npm')
+  t.equal(instructions.at(-1), 'CMD ["node", "--max-semi-space-size=16", "dist/server.js"]', 'node itself is PID 1, not npm')
   t.match(dockerfile, /^ENV NODE_ENV=production \\\n\s+CDS_HOOKS_JWT=on \\/m, 'production, with the JWT switch production requires')
 })
 
