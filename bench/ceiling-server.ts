@@ -8,7 +8,9 @@ import Fastify from 'fastify'
  * the wire, nothing else: no validation, no rules, no serialisation, no logging.
  */
 const port = Number(process.env.PORT)
-const responses = new Map(Object.entries(JSON.parse(readFileSync(process.env.CEILING_RESPONSES as string, 'utf8')) as Record<string, string>))
+// Encoded once, here: the ceiling sends bytes, and pays nothing per request for turning text into them.
+const responses = new Map(Object.entries(JSON.parse(readFileSync(process.env.CEILING_RESPONSES as string, 'utf8')) as Record<string, string>)
+  .map(([caseId, text]) => [caseId, Buffer.from(text, 'utf8')]))
 
 const app = Fastify({ logger: false })
 app.post('/v1/recommendations', async (request, reply) => {

@@ -13,6 +13,7 @@ import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
 import { benchCase, caseWithLesions } from './cases.js'
 import { fhirBench } from './fhir.js'
 import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
+import { steadyLoad } from './steady-rate.js'
 
 /**
  * `npm run bench`: numbers, not pass/fail.
@@ -22,12 +23,12 @@ import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
  *     looked up by caseId: the headline ratio), and the older baseline, which JSON-serialises one response object
  *     on every request (kept for continuity). Each runs in its own process, loaded in turn with autocannon
  *     (ROUNDS rounds of DURATION seconds, 50 connections, a rotating mix of 24 realistic cases): req/s, p50, p99,
- *     peak RSS, and the ratios. Then each at a fixed rate (10 connections): p50, p99 and max latency.
+ *     peak RSS, and the ratios. Then each at a steady rate (bench/steady-rate.ts): p50, p99 and max latency.
  *  2. In-process: microseconds per evaluation for both evaluators (the median over the mix of each case's median,
  *     and the mean), and how they grow with lesions.
  *  3. FHIR input: parse and mapping time of the largest fixture bundle and of one grown to the 5 MiB limit.
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50); the fixed-rate run:
- * BENCH_FIXED_RATE (300 req/s over 10 connections), BENCH_FIXED_DURATION (20 s).
+ * BENCH_FIXED_RATE (300 req/s, evenly spaced, over 10 connections), BENCH_FIXED_DURATION (20 s).
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -43,7 +44,7 @@ const CEILING_PORT = 3903
 const MIX = Array.from({ length: 24 }, (_, i) => benchCase(i))
 
 interface Target { name: string, port: number, child: ChildProcess }
-interface Round { requestsPerSecond: number, p50: number, p99: number, max: number, non2xx: number, errors: number }
+interface Round { requestsPerSecond: number, p50: number, p99: number, non2xx: number, errors: number }
 
 async function waitForHttp (port: number, path: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -63,19 +64,15 @@ function peakRssMiB (pid: number): number {
   return Math.round(kib / 1024)
 }
 
-/**
- * One autocannon run over the mix: as fast as the connections go, or (overallRate) at a fixed rate,
- * which measures the pauses a modest, steady load meets rather than queueing under saturation.
- */
-async function load (port: number, duration: number, fixedRate?: { connections: number, overallRate: number }): Promise<Round> {
+/** One autocannon run over the mix, as fast as the connections go. */
+async function load (port: number, duration: number): Promise<Round> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: fixedRate?.connections ?? CONNECTIONS,
-    ...(fixedRate === undefined ? {} : { overallRate: fixedRate.overallRate }),
+    connections: CONNECTIONS,
     duration,
     requests: MIX.map((body) => ({ method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
   })
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, non2xx: result.non2xx, errors: result.errors }
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
 }
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
@@ -148,10 +145,12 @@ async function httpBench (): Promise<void> {
     process.stdout.write(`service / serialising baseline throughput (the older measure): ${fixed(100 * s.rps / b.rps)} %\n\n`)
 
     // Tail latency at a modest, steady load: what a clinician's request meets on a quiet afternoon.
-    process.stdout.write(`fixed rate: ${FIXED_RATE} req/s over ${FIXED_CONNECTIONS} connections, ${FIXED_DURATION} s per target\n| target | p50 ms | p99 ms | max ms | req/s | non-2xx |\n|---|---|---|---|---|---|\n`)
+    process.stdout.write(`steady rate: ${FIXED_RATE} req/s evenly spaced over ${FIXED_CONNECTIONS} keep-alive connections, ${FIXED_DURATION} s per target (bench/steady-rate.ts)\n| target | p50 ms | p99 ms | max ms | completed | failed |\n|---|---|---|---|---|---|\n`)
+    const bodies = MIX.map((body) => JSON.stringify(body))
     for (const target of targets) {
-      const result = await load(target.port, FIXED_DURATION, { connections: FIXED_CONNECTIONS, overallRate: FIXED_RATE })
-      process.stdout.write(`| ${target.name} | ${fixed(result.p50)} | ${fixed(result.p99)} | ${fixed(result.max)} | ${fixed(result.requestsPerSecond, 0)} | ${result.non2xx} |\n`)
+      await steadyLoad(target.port, FIXED_RATE, 3, bodies, FIXED_CONNECTIONS)
+      const result = await steadyLoad(target.port, FIXED_RATE, FIXED_DURATION, bodies, FIXED_CONNECTIONS)
+      process.stdout.write(`| ${target.name} | ${fixed(result.p50)} | ${fixed(result.p99)} | ${fixed(result.max)} | ${result.completed} | ${result.failed} |\n`)
     }
     process.stdout.write(`target: service p99 ≤ 5 ms at ${FIXED_RATE} req/s\n\n`)
     process.stdout.write(`peak RSS after both runs, MiB: service ${peakRssMiB(service.child.pid as number)}, ceiling ${peakRssMiB(ceiling.child.pid as number)}, baseline ${peakRssMiB(baseline.child.pid as number)}\n\n`)
