@@ -4,13 +4,14 @@ import { z } from 'zod'
 
 /**
  * Response serialisation. The zod schemas define every response. For the hot response
- * (RecommendationResponse, ~45 KB per request) a zod encode cost more than the whole evaluation, so
+ * (RecommendationResponse, ~57 KB per request) a zod encode cost more than the whole evaluation, so
  * the JSON Schema that zod generates from that same schema is compiled into a writer: it writes only
  * the properties the schema defines, in schema order, and skips absent ones (as zod's output does).
- * Frozen objects — the per-rule evidence, options and rule references, which every response of that
- * rule shares, and the cited references' entries, which every response citing them shares — are
- * written once and their JSON reused. Every other response goes through zod itself.
- * The tests hold this writer to zod's encode over the example and generated responses.
+ * Frozen objects — the per-rule evidence, options and rule references, the cited references'
+ * entries, the case-independent `because` lineages, which every response that has them shares — are
+ * written once and their JSON reused. The text is ASCII (`asciiJson`). Every other response goes
+ * through zod itself. The tests hold this writer to zod's encode, with the same escapes, over the
+ * example and generated responses.
  */
 
 interface JsonSchema {
