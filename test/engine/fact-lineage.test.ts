@@ -1,6 +1,6 @@
 import t from 'tap'
 import { FACT_NAMES, FACTS, factSpec, type FactName } from '../../src/engine/fact-specs.js'
-import { FACT_LINEAGE, lineageOf, resolveInputs, type LineageContext } from '../../src/engine/fact-lineage.js'
+import { evaluationLineages, FACT_LINEAGE, lineageOf, resolveInputs, type LineageContext } from '../../src/engine/fact-lineage.js'
 import { Case } from '../../src/schemas/case.js'
 import { caseOf } from '../fixtures/factories.js'
 
@@ -313,4 +313,22 @@ t.test('facts computed from other items carry no inputs key', async (t) => {
     t.equal(lineage.label, FACT_LINEAGE[fact].label)
   }
   t.strictSame(lineageOf('firedCodes', { input: RICH }), { label: 'Codes of the items already emitted' })
+})
+
+t.test('evaluationLineages: case facts resolved once for all contexts, lesion facts once per lesion', async (t) => {
+  const lineages = evaluationLineages(RICH, 2, 1)
+  const [first, second] = lineages.spine_lesion as [LineageContext, LineageContext]
+  // suspectedMscc reads every spine lesion (`*`), not the one being evaluated: one resolution serves all.
+  const inCase = lineageOf('suspectedMscc', lineages.case)
+  t.equal(lineageOf('suspectedMscc', first), inCase, 'the same object from a lesion context')
+  t.equal(lineageOf('suspectedMscc', second), inCase)
+  t.strictSame(inCase.inputs, resolveInputs(FACT_LINEAGE.suspectedMscc.inputs, { input: RICH }))
+  // The lesion's own facts point at that lesion.
+  t.strictSame(lineageOf('lesionBilsky', first).inputs, ['/disease/spineLesions/0/bilsky'])
+  t.strictSame(lineageOf('lesionBilsky', second).inputs, ['/disease/spineLesions/1/bilsky'])
+  t.equal(lineageOf('lesionBilsky', second), lineageOf('lesionBilsky', second), 'resolved once for that lesion')
+  t.strictSame(lineageOf('boneSite', lineages.bone_lesion[0] as LineageContext).inputs, ['/disease/nonSpineBoneLesions/0/site'])
+  // A fact that names no array index is the same frozen object in every evaluation.
+  t.equal(lineageOf('lvefPercent', lineages.case), lineageOf('lvefPercent', { input: MINIMAL }))
+  t.ok(Object.isFrozen(lineageOf('lvefPercent', lineages.case)))
 })
