@@ -61,17 +61,13 @@ export interface IssuedCard {
   targets: readonly string[]
 }
 
-/** A reference as a response's `references` holds it (api.md revision 8), or as the knowledge base does. */
-export type CitedReference = Pick<Reference, 'citation'> & Partial<Pick<Reference, 'doi' | 'pmid' | 'url'>>
-
 /**
  * What the cards read of an evaluation: the response body. Its `references` (api.md revision 8)
  * holds the citation of every reference its items cite; an order card's rule may have made no item,
  * and then its citations come from the knowledge base.
  */
-export type CardResponse = Pick<RecommendationResponse, 'recommendations' | 'dataGaps' | 'warnings' | 'provenance'> & {
-  references?: Readonly<Record<string, CitedReference>>
-}
+export type CardResponse = Pick<RecommendationResponse, 'recommendations' | 'dataGaps' | 'warnings' | 'provenance'> &
+  Partial<Pick<RecommendationResponse, 'references'>>
 
 /** The mapped case, as src/fhir's toCase returns it. */
 export type CaseResult =
@@ -211,7 +207,7 @@ const whyLines = (items: readonly LinedBecauseItem[], mapping: MappingResult): s
 
 /** §7.2 "Evidence": `- [R12] <citation> — DOI/PMID — <verification>`, the citation from `references`, else the knowledge base. */
 export function evidenceLine (evidence: Readonly<{ ref: string, verification: string }>, kb: KnowledgeBase, references?: CardResponse['references']): string {
-  const cited: Partial<CitedReference> = references?.[evidence.ref] ?? kb.references.get(evidence.ref) ?? {}
+  const cited: Partial<Pick<Reference, 'citation' | 'doi' | 'pmid' | 'url'>> = references?.[evidence.ref] ?? kb.references.get(evidence.ref) ?? {}
   const ids = [cited.doi === undefined ? undefined : `DOI ${cited.doi}`, cited.pmid === undefined ? undefined : `PMID ${cited.pmid}`].filter((id) => id !== undefined)
   // A reference with neither DOI nor PMID is identified by the page where it was checked.
   const identifier = ids.length > 0 ? ids.join(', ') : cited.url

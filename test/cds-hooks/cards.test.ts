@@ -244,7 +244,7 @@ t.test('Evidence: "- [R12] <citation> — DOI/PMID — <verification>", from the
     t.match(ci01, new RegExp(`- \\[${evidence.ref}\\] [^\\n]* — ${evidence.verification}(\\n|$)`), `${evidence.ref}: the item's verification`)
   }
   // The cards read the citation from the response's references (api.md revision 8), not from the item.
-  const rewritten = { ...response, references: Object.fromEntries(Object.keys(response.references ?? {}).map((ref) => [ref, { citation: `Citation of ${ref} as the response gives it` }])) }
+  const rewritten = { ...response, references: Object.fromEntries(Object.keys(response.references ?? {}).map((ref) => [ref, { citation: `Citation of ${ref} as the response gives it`, verification: 'unverified' as const }])) }
   const fromResponse = detailOf(byCode(patientViewCards({ hookInstance: HOOK, response: rewritten, mapping: mappingOf(), kb: knowledgeBase }), 'CI-01'))
   for (const evidence of item?.evidence ?? []) t.match(fromResponse, `- [${evidence.ref}] Citation of ${evidence.ref} as the response gives it — ${evidence.verification}`)
   const r3 = { ref: 'R3', verification: 'partial' }
@@ -254,7 +254,7 @@ t.test('Evidence: "- [R12] <citation> — DOI/PMID — <verification>", from the
   const urlOnly = [...knowledgeBase.references.values()].find((reference) => reference.doi === undefined && reference.pmid === undefined && reference.url !== undefined)
   t.equal(evidenceLine({ ref: urlOnly?.ref as string, verification: 'unverified' }, knowledgeBase),
     `- [${urlOnly?.ref as string}] ${urlOnly?.citation as string} — ${urlOnly?.url as string} — unverified`, 'neither DOI nor PMID: the page where it was checked')
-  t.equal(evidenceLine({ ref: 'R3', verification: 'verified' }, knowledgeBase, { R3: { citation: 'Revision 8 citation', pmid: '1' } }),
+  t.equal(evidenceLine({ ref: 'R3', verification: 'verified' }, knowledgeBase, { R3: { citation: 'Revision 8 citation', pmid: '1', verification: 'verified' } }),
     '- [R3] Revision 8 citation — PMID 1 — verified', 'the response\'s references (api.md revision 8) come first')
   t.equal(evidenceLine({ ref: 'R999', verification: 'unverified' }, knowledgeBase), '- [R999] citation not in the catalogue — unverified')
 })
