@@ -289,8 +289,10 @@ export function evaluationLineages (input: Case, spineLesions: number, boneLesio
   }
 }
 
-const readsIndex = (template: string): boolean => /\/(\*|\{spine\}|\{bone\}|\{lastLine\})(\/|$)/.test(template)
-const readsLesion = (template: string): boolean => /\/(\{spine\}|\{bone\})(\/|$)/.test(template)
+/** The template names an array index: `*` or a placeholder (so it resolves differently from case to case). */
+const readsIndex = (template: string): boolean => templateSegments(template).some((segment) => segment === '*' || isPlaceholder(segment))
+/** The template names the lesion being evaluated. */
+const readsLesion = (template: string): boolean => templateSegments(template).some((segment) => segment === '{spine}' || segment === '{bone}')
 const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
 const CATALOGUE = Object.entries(FACT_LINEAGE as Record<string, FactLineage>)
 
