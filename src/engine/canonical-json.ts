@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto'
  * same digest however its keys were ordered or spaced. It runs on every evaluation, hence the
  * shortcuts below (each is held to JSON.stringify by the tests).
  */
-// Printable ASCII without " and \: JSON.stringify would write these strings unchanged in quotes.
-const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+/** Printable ASCII without " and \: JSON.stringify would write such a string unchanged in quotes. */
+export const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 
 /** A primitive as JSON.stringify writes it, without calling it for the common cases. */
 function primitiveJson (value: unknown): string {

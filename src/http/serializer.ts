@@ -1,6 +1,7 @@
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js'
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { PLAIN_STRING } from '../engine/canonical-json.js'
 
 /**
  * Response serialisation. The zod schemas define every response. For the hot response
@@ -31,8 +32,6 @@ export function jsonSchemaOf (schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'output', target: 'draft-7', unrepresentable: 'any' }) as JsonSchema
 }
 
-// Printable ASCII without " and \: JSON.stringify would write such a string unchanged in quotes.
-const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 const BEYOND_ASCII = /[\u0080-\uffff]/g
 const unicodeEscape = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`
 
