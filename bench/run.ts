@@ -13,6 +13,7 @@ import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
 import { benchCase, caseWithLesions } from './cases.js'
 import { fhirBench } from './fhir.js'
 import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
+import { median } from './stats.js'
 import { steadyLoad } from './steady-rate.js'
 
 /**
@@ -116,7 +117,7 @@ async function httpBench (): Promise<void> {
     }
     await waitForHttp(CEILING_PORT, '/v1/recommendations')
     const sizes = Object.values(captured).map((bytes) => Buffer.byteLength(bytes)).sort((a, b) => a - b)
-    process.stdout.write(`response sizes of the mix: median ${sizes[Math.floor(sizes.length / 2)]} B, ${sizes[0]}–${sizes[sizes.length - 1]} B\n`)
+    process.stdout.write(`response sizes of the mix: median ${median(sizes)} B, ${sizes[0]}–${sizes[sizes.length - 1]} B\n`)
     process.stdout.write(`response size: service ~${JSON.stringify(sample).length} B; request bodies ${Math.min(...MIX.map((c) => JSON.stringify(c).length))}–${Math.max(...MIX.map((c) => JSON.stringify(c).length))} B\n`)
     process.stdout.write('warming up all three (3 s each) …\n')
     const targets = [service, ceiling, baseline]
@@ -181,11 +182,6 @@ async function microseconds (evaluator: Recommender, cases: readonly unknown[], 
     total += micros
   }
   return { mean: total / iterations, median: median(runs.map(median)) }
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
 }
 
 async function inProcessBench (): Promise<void> {

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http'
+import { percentile } from './stats.js'
 
 /**
  * An open-loop load at a steady rate: one request every 1/rate seconds, evenly spaced, over a pool
@@ -10,8 +11,6 @@ import { Agent, request } from 'node:http'
  */
 
 export interface SteadyResult { sent: number, completed: number, failed: number, p50: number, p99: number, max: number }
-
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 
 export async function steadyLoad (port: number, rate: number, seconds: number, bodies: readonly string[], connections = 10): Promise<SteadyResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections })
@@ -50,5 +49,5 @@ export async function steadyLoad (port: number, rate: number, seconds: number, b
   await Promise.all(pending)
   agent.destroy()
   const sorted = latencies.sort((a, b) => a - b)
-  return { sent: total, completed: sorted.length, failed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN }
+  return { sent: total, completed: sorted.length, failed, p50: percentile(sorted, 0.5) ?? Number.NaN, p99: percentile(sorted, 0.99) ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN }
 }

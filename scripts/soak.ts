@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { PRODUCTION_NODE_FLAGS } from '../bench/node-flags.js'
+import { percentile } from '../bench/stats.js'
 import { benchCase } from '../bench/cases.js'
 import { PREFETCH_CODES, PREFETCH_KEYS } from '../src/cds-hooks/prefetch.js'
 import type { FhirResource } from '../src/fhir/types.js'
@@ -304,7 +305,6 @@ function watchLogs (server: ChildProcess): ServerLog {
 }
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1)
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
 const fixed = (value: number, digits = 1): string => value.toFixed(digits)
 
 /** Least-squares slope of RSS over time, MiB per minute. */
@@ -360,7 +360,7 @@ function report (elapsed: number, samples: Sample[], hwm: number, log: ServerLog
     total += tally.count
     const sorted = [...tally.latencies].sort((a, b) => a - b)
     const statuses = [...tally.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ')
-    process.stdout.write(`| ${kind.name} | ${tally.count} | ${statuses} | ${fixed(percentile(sorted, 0.5))} | ${fixed(percentile(sorted, 0.99))} | ${tally.invalid} | ${tally.transport} |\n`)
+    process.stdout.write(`| ${kind.name} | ${tally.count} | ${statuses} | ${fixed(percentile(sorted, 0.5) ?? 0)} | ${fixed(percentile(sorted, 0.99) ?? 0)} | ${tally.invalid} | ${tally.transport} |\n`)
     const fivexx = [...tally.statuses].filter(([status]) => status >= 500).reduce((sum, [, count]) => sum + count, 0)
     if (fivexx > 0) failures.push(`${kind.name}: ${fivexx} responses 5xx`)
     if (tally.invalid > 0) failures.push(`${kind.name}: ${tally.invalid} invalid responses (${tally.examples.join('; ')})`)
