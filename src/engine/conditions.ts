@@ -139,7 +139,8 @@ type Collector = (frame: FactFrame, expected: boolean, into: BecauseItem[]) => v
 /**
  * Compiles a condition into a closure that yields the same `because` items as becauseFromTrace
  * would from json-rules-engine's trace, without building the trace: only fired rules are
- * explained, and only the branches that decided the outcome are walked.
+ * explained, and only the branches that decided the outcome are walked. `expected` must be the
+ * outcome the condition had on that frame (true for a rule that fired).
  */
 export function compileExplainer (condition: Condition | TopLevelCondition, assumed?: AssumedLeaf): Explainer {
   const collect = compileCollector(condition, assumed)
@@ -168,12 +169,13 @@ function compileCollector (condition: Condition | TopLevelCondition, assumed?: A
   }
   // An assumed leaf read no fact of the case: it explains nothing.
   if (assumed?.(condition) === true) return () => {}
-  const test = compileLeaf(condition)
   const { fact, operator, value } = condition
   const slot = slotOf(fact)
   const negated = `not:${operator}`
+  // A collector is only called on a node whose result is the expected one (the root of a rule that
+  // fired, then the children chosen above), so the leaf is not tested again here.
   return (frame, expected, into) => {
-    if (test(frame) === expected) into.push(leafItem(fact, expected ? operator : negated, value, factValue(frame, slot, fact)))
+    into.push(leafItem(fact, expected ? operator : negated, value, factValue(frame, slot, fact)))
   }
 }
 
