@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * RFC 8785 JSON Canonicalization Scheme for parsed JSON values: object keys sorted by UTF-16 code
@@ -63,5 +63,6 @@ export function canonicalJson (value: unknown): string {
 }
 
 export function inputDigest (value: unknown): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex')}`
+  // crypto.hash (Node ≥ 20.12): one call, no Hash object, for data this small.
+  return `sha256:${hash('sha256', canonicalJson(value))}`
 }

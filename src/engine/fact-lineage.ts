@@ -208,9 +208,13 @@ export const FACT_LINEAGE = {
 function placeholderIndex (segment: string, context: LineageContext): number | undefined {
   if (segment === '{spine}') return context.spineLesionIndex
   if (segment === '{bone}') return context.boneLesionIndex
-  const lines = context.input.history?.metastaticLines ?? []
-  const last = lastLine(lines)
-  return last === undefined ? undefined : lines.indexOf(last)
+  // Many templates name the last line: its index is looked up once per context.
+  if (context.lastLineIndex === undefined) {
+    const lines = context.input.history?.metastaticLines ?? []
+    const last = lastLine(lines)
+    context.lastLineIndex = last === undefined ? -1 : lines.indexOf(last)
+  }
+  return context.lastLineIndex
 }
 
 const isPlaceholder = (segment: string): boolean => segment === '{spine}' || segment === '{bone}' || segment === '{lastLine}'
@@ -275,6 +279,8 @@ export interface LineageContext {
   resolvedForCase?: Map<string, Lineage>
   /** The same for the facts of this context's lesion. */
   resolvedForLesion?: Map<string, Lineage>
+  /** The index of the last metastatic line (-1: none), once looked up. */
+  lastLineIndex?: number
 }
 
 /** The lineage contexts of one evaluation: the case's, and each lesion's, sharing what they resolve. */
@@ -294,28 +300,31 @@ const readsIndex = (template: string): boolean => templateSegments(template).som
 /** The template names the lesion being evaluated. */
 const readsLesion = (template: string): boolean => templateSegments(template).some((segment) => segment === '{spine}' || segment === '{bone}')
 const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
-const CATALOGUE = Object.entries(FACT_LINEAGE as Record<string, FactLineage>)
 
 /**
- * Facts whose templates name no array index resolve to the templates themselves in every case (a
- * plain segment is kept whether or not the field exists): built once, shared by every response.
+ * What each fact's lineage needs, found with one lookup per because item:
+ * - `constant`: a fact whose templates name no array index resolves to the templates themselves in
+ *   every case (a plain segment is kept whether or not the field exists), so it is built once and
+ *   shared by every response (frozen: the response writer then writes its JSON once);
+ * - otherwise the templates are resolved against the case, once per evaluation, or once per lesion
+ *   for a fact that reads the lesion being evaluated.
  */
-const CASE_INDEPENDENT = new Map<string, Lineage>(CATALOGUE
-  .filter(([, lineage]) => !lineage.inputs.some(readsIndex))
-  // Frozen: the response writer then writes each one's JSON once for every response.
-  .map(([fact, lineage]) => [fact, Object.freeze(lineageOfInputs(lineage.label, Object.freeze([...lineage.inputs])))]))
-/** Facts that read the lesion being evaluated: resolved once per lesion rather than per evaluation. */
-const LESION_FACTS = new Set(CATALOGUE.filter(([, lineage]) => lineage.inputs.some(readsLesion)).map(([fact]) => fact))
+type FactEntry = { constant: Lineage } | { constant?: undefined, label: string, inputs: readonly InputTemplate[], readsLesion: boolean }
+const FACT_ENTRIES = new Map<string, FactEntry>(Object.entries(FACT_LINEAGE as Record<string, FactLineage>).map(([fact, { label, inputs }]) => [
+  fact,
+  inputs.some(readsIndex)
+    ? { label, inputs, readsLesion: inputs.some(readsLesion) }
+    : { constant: Object.freeze(lineageOfInputs(label, Object.freeze([...inputs]))) }
+]))
 
 /** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
 export function lineageOf (fact: FactName, context: LineageContext): Lineage {
-  const constant = CASE_INDEPENDENT.get(fact)
-  if (constant !== undefined) return constant
-  const resolved = LESION_FACTS.has(fact) ? context.resolvedForLesion : context.resolvedForCase
+  const entry = FACT_ENTRIES.get(fact) as FactEntry
+  if (entry.constant !== undefined) return entry.constant
+  const resolved = entry.readsLesion ? context.resolvedForLesion : context.resolvedForCase
   const known = resolved?.get(fact)
   if (known !== undefined) return known
-  const lineage: FactLineage = FACT_LINEAGE[fact]
-  const result = lineageOfInputs(lineage.label, resolveInputs(lineage.inputs, context))
+  const result = lineageOfInputs(entry.label, resolveInputs(entry.inputs, context))
   resolved?.set(fact, result)
   return result
 }
