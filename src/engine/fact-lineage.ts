@@ -302,29 +302,74 @@ const readsLesion = (template: string): boolean => templateSegments(template).so
 const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
 
 /**
+ * A template's variable segment (`*` or a placeholder) and the path of the array it indexes. Only
+ * plain segments follow it, and a plain segment is kept whether or not the field exists, so what
+ * the template resolves to depends only on that array's length (`*`) or on the entry it names.
+ */
+export interface VariableSegment { arrayPath: readonly string[], segment: string }
+
+export function variableSegment (template: string): VariableSegment {
+  const segments = templateSegments(template)
+  const at = segments.findIndex((segment) => segment === '*' || isPlaceholder(segment))
+  // A second one would make the resolution depend on the entries' own arrays: the key below would not hold.
+  if (segments.slice(at + 1).some((segment) => segment === '*' || isPlaceholder(segment))) throw new Error(`Two array indices in one input template: ${template}`)
+  return { arrayPath: segments.slice(0, at), segment: segments[at] as string }
+}
+
+/**
  * What each fact's lineage needs, found with one lookup per because item:
  * - `constant`: a fact whose templates name no array index resolves to the templates themselves in
- *   every case (a plain segment is kept whether or not the field exists), so it is built once and
- *   shared by every response (frozen: the response writer then writes its JSON once);
- * - otherwise the templates are resolved against the case, once per evaluation, or once per lesion
- *   for a fact that reads the lesion being evaluated.
+ *   every case, so it is built once and shared by every response (frozen: the response writer then
+ *   writes its JSON once);
+ * - otherwise its variable segments: the lineage is the same for every case of the same shape (the
+ *   lengths of those arrays, the entries the placeholders name), so it is resolved once per shape and
+ *   shared in the same way; it is looked up once per evaluation, or once per lesion for a fact that
+ *   reads the lesion.
  */
-type FactEntry = { constant: Lineage } | { constant?: undefined, label: string, inputs: readonly InputTemplate[], readsLesion: boolean }
+type FactEntry = { constant: Lineage } | { constant?: undefined, label: string, inputs: readonly InputTemplate[], readsLesion: boolean, variables: readonly VariableSegment[] }
 const FACT_ENTRIES = new Map<string, FactEntry>(Object.entries(FACT_LINEAGE as Record<string, FactLineage>).map(([fact, { label, inputs }]) => [
   fact,
   inputs.some(readsIndex)
-    ? { label, inputs, readsLesion: inputs.some(readsLesion) }
+    ? { label, inputs, readsLesion: inputs.some(readsLesion), variables: inputs.filter(readsIndex).map(variableSegment) }
     : { constant: Object.freeze(lineageOfInputs(label, Object.freeze([...inputs]))) }
 ]))
+
+/** What decides what the fact's templates resolve to: for `*` the array's length (-1: no array), for a placeholder the entry it names. */
+function shapeKey (fact: string, variables: readonly VariableSegment[], context: LineageContext): string {
+  let key = fact
+  for (const { arrayPath, segment } of variables) {
+    let node: unknown = context.input
+    for (const name of arrayPath) node = (node as Record<string, unknown> | null | undefined)?.[name]
+    const length = Array.isArray(node) ? node.length : -1
+    if (segment === '*') {
+      key += `|${length}`
+    } else {
+      // A placeholder names one entry, or nothing when it is unresolved or not an entry of the array.
+      const index = placeholderIndex(segment, context) ?? -1
+      key += `|@${index >= 0 && index < length ? index : -1}`
+    }
+  }
+  return key
+}
+
+// Keys are facts with array lengths and indices, never case values. Bounded (the case schema allows
+// at most 40 lesions, 20 regimens and 50 lines, but a bound should not rest on that).
+const SHAPED_MAX = 4096
+const shaped = new Map<string, Lineage>()
 
 /** The `label` and `inputs` of a because item for this fact (no `inputs` key when there are none). */
 export function lineageOf (fact: FactName, context: LineageContext): Lineage {
   const entry = FACT_ENTRIES.get(fact) as FactEntry
   if (entry.constant !== undefined) return entry.constant
   const resolved = entry.readsLesion ? context.resolvedForLesion : context.resolvedForCase
-  const known = resolved?.get(fact)
-  if (known !== undefined) return known
-  const result = lineageOfInputs(entry.label, resolveInputs(entry.inputs, context))
+  let result = resolved?.get(fact)
+  if (result !== undefined) return result
+  const key = shapeKey(fact, entry.variables, context)
+  result = shaped.get(key)
+  if (result === undefined) {
+    result = Object.freeze(lineageOfInputs(entry.label, Object.freeze(resolveInputs(entry.inputs, context))))
+    if (shaped.size < SHAPED_MAX) shaped.set(key, result)
+  }
   resolved?.set(fact, result)
   return result
 }
@@ -337,7 +382,7 @@ export function withLineage (items: readonly BecauseItem[], context: LineageCont
     const lined: LinedBecauseItem = { fact: item.fact, label, operator: item.operator }
     if ('value' in item) lined.value = item.value
     if ('actual' in item) lined.actual = item.actual
-    // Shared, never mutated: the constant ones are frozen, a resolved one belongs to this evaluation.
+    // Shared by every response with the same lineage, frozen.
     if (inputs !== undefined) lined.inputs = inputs as string[]
     return lined
   })

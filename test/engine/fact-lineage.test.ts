@@ -1,6 +1,6 @@
 import t from 'tap'
 import { FACT_NAMES, FACTS, factSpec, type FactName } from '../../src/engine/fact-specs.js'
-import { evaluationLineages, FACT_LINEAGE, lineageOf, resolveInputs, type LineageContext } from '../../src/engine/fact-lineage.js'
+import { evaluationLineages, FACT_LINEAGE, lineageOf, resolveInputs, variableSegment, type LineageContext } from '../../src/engine/fact-lineage.js'
 import { Case } from '../../src/schemas/case.js'
 import { caseOf } from '../fixtures/factories.js'
 
@@ -331,4 +331,37 @@ t.test('evaluationLineages: case facts resolved once for all contexts, lesion fa
   // A fact that names no array index is the same frozen object in every evaluation.
   t.equal(lineageOf('lvefPercent', lineages.case), lineageOf('lvefPercent', { input: MINIMAL }))
   t.ok(Object.isFrozen(lineageOf('lvefPercent', lineages.case)))
+})
+
+t.test('a lineage that reads arrays is shared by every case of the same shape (array lengths and indices)', async (t) => {
+  const withSpineLesions = (n: number): Case => ({ ...RICH, disease: { ...RICH.disease, spineLesions: Array.from({ length: n }, (_, i) => ({ ...(RICH.disease.spineLesions?.[0] ?? {}), painNrs: i })) } }) as Case
+  const [twoA, twoB, three] = [withSpineLesions(2), withSpineLesions(2), withSpineLesions(3)]
+  t.equal(lineageOf('suspectedMscc', { input: twoA }), lineageOf('suspectedMscc', { input: twoB }), 'two cases, two lesions each: one object')
+  t.ok(Object.isFrozen(lineageOf('suspectedMscc', { input: twoA })))
+  t.ok(Object.isFrozen(lineageOf('suspectedMscc', { input: twoA }).inputs))
+  t.strictSame(lineageOf('suspectedMscc', { input: three }).inputs, resolveInputs(FACT_LINEAGE.suspectedMscc.inputs, { input: three }), 'three lesions: its own')
+  t.equal(lineageOf('lesionBilsky', { input: twoA, spineLesionIndex: 1 }), lineageOf('lesionBilsky', { input: three, spineLesionIndex: 1 }), 'the same index')
+  t.strictSame(lineageOf('lesionBilsky', { input: three, spineLesionIndex: 2 }).inputs, ['/disease/spineLesions/2/bilsky'])
+  // The same number of lines, the highest lineNumber at another index: another lineage.
+  const line = { agents: ['trastuzumab'], startDate: '2024-01-01', outcome: 'progression' }
+  const lines = (numbers: number[]): Case => ({ ...RICH, history: { metastaticLines: numbers.map((lineNumber) => ({ ...line, lineNumber })) } }) as Case
+  t.strictSame(lineageOf('lastLineOutcome', { input: lines([2, 1]) }).inputs, ['/history/metastaticLines/0/outcome'])
+  t.strictSame(lineageOf('lastLineOutcome', { input: lines([1, 2]) }).inputs, ['/history/metastaticLines/1/outcome'])
+  t.strictSame(lineageOf('lesionBilsky', { input: MINIMAL }).inputs, undefined, 'no lesion index, no lesions')
+})
+
+t.test('the shared lineages are bounded: past the bound a lineage is still resolved, but not kept', async (t) => {
+  // 5,000 entries, each a shape of its own for a lesion fact: more than the bound (4,096).
+  const input = { disease: { spineLesions: Array.from({ length: 5000 }, () => ({})) } } as unknown as Case
+  for (let i = 0; i < 5000; i++) lineageOf('lesionBilsky', { input, spineLesionIndex: i })
+  const last = lineageOf('lesionBilsky', { input, spineLesionIndex: 4999 })
+  t.strictSame(last.inputs, ['/disease/spineLesions/4999/bilsky'])
+  t.not(lineageOf('lesionBilsky', { input, spineLesionIndex: 4999 }), last, 'resolved again, not kept')
+  t.equal(lineageOf('lesionBilsky', { input, spineLesionIndex: 0 }), lineageOf('lesionBilsky', { input, spineLesionIndex: 0 }), 'one kept before the bound')
+})
+
+t.test('an input template names at most one array index', async (t) => {
+  t.strictSame(variableSegment('/disease/spineLesions/*/bilsky'), { arrayPath: ['disease', 'spineLesions'], segment: '*' })
+  t.strictSame(variableSegment('/history/metastaticLines/{lastLine}/outcome'), { arrayPath: ['history', 'metastaticLines'], segment: '{lastLine}' })
+  t.throws(() => variableSegment('/history/metastaticLines/*/agents/*'), { message: 'Two array indices in one input template: /history/metastaticLines/*/agents/*' })
 })
