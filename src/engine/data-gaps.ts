@@ -40,7 +40,10 @@ interface Row {
   find: (c: GapContext) => Array<{ field: string, message: string }>
 }
 
-const offersAny = (offered: ReadonlySet<OptionId>, ids: ReadonlySet<OptionId>): boolean => [...ids].some((id) => offered.has(id))
+function offersAny (offered: ReadonlySet<OptionId>, ids: ReadonlySet<OptionId>): boolean {
+  for (const id of ids) if (offered.has(id)) return true
+  return false
+}
 const spineLesions = ({ input }: GapContext): readonly SpineLesion[] => input.disease.spineLesions ?? []
 const earlyEntries = ({ input }: GapContext): readonly EarlyEntry[] => input.history?.earlyStageTherapy ?? []
 
@@ -177,5 +180,7 @@ const ROWS: readonly Row[] = [
 export const DATA_GAP_ROWS: ReadonlyArray<{ field: string, affects: readonly string[] }> = ROWS.map(({ field, affects }) => ({ field, affects }))
 
 export function dataGaps (context: GapContext): DataGap[] {
-  return ROWS.flatMap((r) => r.find(context).map(({ field, message }) => ({ field, message, affects: [...r.affects] })))
+  const gaps: DataGap[] = []
+  for (const r of ROWS) for (const { field, message } of r.find(context)) gaps.push({ field, message, affects: [...r.affects] })
+  return gaps
 }

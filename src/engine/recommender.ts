@@ -235,17 +235,20 @@ const STRENGTH_ORDER = new Map(STRENGTHS.map((strength, i) => [strength, i]))
 const DOMAIN_ORDER = new Map(DOMAINS.map((domain, i) => [domain, i]))
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/**
- * The response order — strength (urgent, avoid, recommended, consider, info), then domain, then code,
- * then target — as one string key (strengths and domains are fewer than 10).
- */
-const sortKey = (item: Recommendation): string =>
-  `${STRENGTH_ORDER.get(item.strength) as number}${DOMAIN_ORDER.get(item.domain) as number}${item.code}\u0000${(item.targets ?? []).join(',')}`
+/** The response order of an item: strength (urgent, avoid, recommended, consider, info), then domain, then code, then target. */
+interface SortKey { rank: number, code: string, targets: string }
+const sortKey = (item: Recommendation): SortKey => ({
+  // Strengths and domains are fewer than 10: one number orders both.
+  rank: (STRENGTH_ORDER.get(item.strength) as number) * 10 + (DOMAIN_ORDER.get(item.domain) as number),
+  code: item.code,
+  targets: item.targets === undefined ? '' : item.targets.join(',')
+})
+const compareKeys = (a: SortKey, b: SortKey): number => a.rank - b.rank || compareText(a.code, b.code) || compareText(a.targets, b.targets)
 
 /** Sorts entries into the response order of their items, computing each key once. */
 function sortByItem<T> (entries: readonly T[], itemOf: (entry: T) => Recommendation): T[] {
   return entries.map((entry) => ({ key: sortKey(itemOf(entry)), entry }))
-    .sort((a, b) => compareText(a.key, b.key))
+    .sort((a, b) => compareKeys(a.key, b.key))
     .map(({ entry }) => entry)
 }
 
