@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { hash } from 'node:crypto'
 import { Recommender } from '../src/engine/recommender.js'
+import { canonicalJson, inputDigest } from '../src/engine/canonical-json.js'
+import { deriveFacts } from '../src/engine/facts.js'
 import { prepareKnowledgeBase } from '../src/engine/knowledge-base.js'
 import type { RuleRunnerName } from '../src/engine/rule-runners.js'
 import { loadKnowledgeBase } from '../src/engine/load-rules.js'
@@ -184,6 +187,37 @@ async function microseconds (evaluator: Recommender, cases: readonly unknown[], 
   return { mean: total / iterations, median: median(runs.map(median)) }
 }
 
+/** Microseconds per call on one parsed case per mix entry, reused (hot: warm caches and shapes), median over the cases. */
+async function hotMicroseconds<T> (cases: readonly T[], iterations: number, run: (input: T) => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(iterations, 500); i++) await run(cases[i % cases.length] as T)
+  const runs: number[][] = cases.map(() => [])
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint()
+    await run(cases[i % cases.length] as T)
+    runs[i % cases.length]?.push(Number(process.hrtime.bigint() - start) / 1e3)
+  }
+  return median(runs.map(median))
+}
+
+/**
+ * What bounds the in-process time: the parts that every evaluation needs, each measured alone and
+ * hot, against the whole evaluation on the same reused case and on a fresh one.
+ */
+async function partsOfAnEvaluation (evaluator: Recommender, freshMedian: number): Promise<void> {
+  const cases = MIX.map((body) => Case.parse(body))
+  const today = '2026-06-01'
+  const rows: Array<[string, number]> = [
+    ['deriveFacts (case → facts)', await hotMicroseconds(cases, 20000, (input) => deriveFacts(input, today))],
+    ['inputDigest (RFC 8785 canonical JSON + SHA-256)', await hotMicroseconds(cases, 20000, (input) => inputDigest(input))],
+    ['  its floor: JSON.stringify of the case (no key sorting)', await hotMicroseconds(cases, 20000, (input) => JSON.stringify(input))],
+    ['  its floor: SHA-256 of the canonical text alone', await hotMicroseconds(cases.map((input) => canonicalJson(input)), 20000, (text) => hash('sha256', text))],
+    ['the whole evaluation, one parsed case reused (hot)', await hotMicroseconds(cases, 20000, async (input) => await evaluator.evaluate(input))]
+  ]
+  process.stdout.write('parts of an evaluation, each alone and hot (one parsed case per mix entry, reused), median µs:\n| part | µs |\n|---|---|\n')
+  for (const [part, micros] of rows) process.stdout.write(`| ${part} | ${fixed(micros)} |\n`)
+  process.stdout.write(`| the whole evaluation, a freshly parsed case each time (the headline above) | ${fixed(freshMedian)} |\n\n`)
+}
+
 async function inProcessBench (): Promise<void> {
   const kb = prepareKnowledgeBase(loadKnowledgeBase(join(root, 'rules')))
   const evaluators = Object.fromEntries((['compiled', 'reference'] as RuleRunnerName[]).map((name) =>
@@ -193,6 +227,7 @@ async function inProcessBench (): Promise<void> {
   const reference = await microseconds(evaluators.reference, MIX, 1000)
   process.stdout.write(`  compiled: median ${fixed(compiled.median)} µs (target ≤ 40), mean ${fixed(compiled.mean)} µs\n`)
   process.stdout.write(`  reference (json-rules-engine): median ${fixed(reference.median)} µs, mean ${fixed(reference.mean)} µs; speed-up ×${fixed(reference.median / compiled.median)}\n\n`)
+  await partsOfAnEvaluation(evaluators.compiled, compiled.median)
   process.stdout.write('growth with the number of spine lesions (same case otherwise), median µs per case:\n| lesions | compiled | reference |\n|---|---|---|\n')
   for (const n of [0, 1, 2, 3, 6, 12, 24, 40]) {
     const single = [caseWithLesions(n)]
