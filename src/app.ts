@@ -14,7 +14,7 @@ import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
 import v1Routes from './routes/v1.js'
 import { RecommendationResponse } from './schemas/recommendation.js'
-import { createSerializerCompiler } from './http/serializer.js'
+import { constantJson, createSerializerCompiler } from './http/serializer.js'
 import { zodValidatorCompiler } from './http/validator.js'
 import { createStore, MEMORY_STORE_MAX_ENTRIES, type SharedStore } from './stores/index.js'
 
@@ -86,7 +86,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   app.setValidatorCompiler(zodValidatorCompiler)
-  app.setSerializerCompiler(createSerializerCompiler(new Set([RecommendationResponse])))
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   // JSON only: a text/plain body is a 415, not a string that fails validation.
@@ -125,6 +124,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
 async function registerPlugins (app: FastifyInstance, config: Config, options: BuildOptions, store: SharedStore): Promise<void> {
   await app.register(knowledgeBase, { rulesDir: config.rulesDir, evaluator: config.evaluator, knowledgeBase: options.knowledgeBase })
+  // Before any route, once the knowledge base is loaded: the recommendations writer encodes its strings once.
+  app.setSerializerCompiler(createSerializerCompiler(new Set([RecommendationResponse]), constantJson(app.knowledge.recommender.constantStrings())))
   // Helmet on every response; under-pressure on every route but those exempted (health, metrics); request.clientId.
   // After the knowledge base: its synchronous load must not count as event-loop delay (under-pressure
   // reads a sample without a single tick as an infinite delay, and would shed the first requests).

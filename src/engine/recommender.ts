@@ -5,7 +5,7 @@ import { adjustStrength, applyPregnancyRt, preparePregnancyRt, type PreparedPreg
 import { inputDigest } from './canonical-json.js'
 import { dataGaps } from './data-gaps.js'
 import { newFactFrame, writeFacts, type FactFrame } from './fact-specs.js'
-import { evaluationLineages, withLineage, type EvaluationLineages, type LineageContext } from './fact-lineage.js'
+import { evaluationLineages, FACT_LINEAGE, withLineage, type EvaluationLineages, type LineageContext } from './fact-lineage.js'
 import { deriveFacts, type CaseFacts, type DerivedCase } from './facts.js'
 import { groupKey, type Pass, type PreparedKnowledgeBase, type PreparedRule } from './knowledge-base.js'
 import { runCompiled, runReference, type RuleRunnerName, type RuleOutcome } from './rule-runners.js'
@@ -83,6 +83,24 @@ export class Recommender {
   constructor (private readonly kb: PreparedKnowledgeBase, private readonly options: EvaluateOptions) {
     this.rulesets = Object.freeze(provenanceRulesets(kb).map((entry) => Object.freeze(entry))) as RecommendationResponse['provenance']['rulesets']
     this.pregnancyRt = preparePregnancyRt(kb.contextAdjustments.pregnancyRt)
+  }
+
+  /**
+   * The strings its responses carry as the knowledge base holds them (titles, details, warnings,
+   * option labels, the facts' labels in `because`, the disclaimer): what a response writer may
+   * encode once (http/serializer.ts).
+   */
+  constantStrings (): Set<string> {
+    const strings = new Set<string>([DISCLAIMER, ...Object.values(FACT_LINEAGE).map(({ label }) => label)])
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') strings.add(value)
+      else if (typeof value === 'object' && value !== null) for (const member of Object.values(value)) collect(member)
+    }
+    for (const { definition, view } of this.kb.rulesByName.values()) {
+      collect(definition.event.params)
+      collect(view.options)
+    }
+    return strings
   }
 
   /**

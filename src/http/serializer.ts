@@ -9,8 +9,9 @@ import { PLAIN_STRING } from '../engine/canonical-json.js'
  * the JSON Schema that zod generates from that same schema is compiled into a writer: it writes only
  * the properties the schema defines, in schema order, and skips absent ones (as zod's output does).
  * Frozen objects — the per-rule evidence, options and rule references, the cited references'
- * entries, the case-independent `because` lineages, which every response that has them shares — are
- * written once and their JSON reused. The text is ASCII (`asciiJson`). Every other response goes
+ * entries, the `because` lineages, which every response that has them shares — are written once and
+ * their JSON reused, and so are the knowledge base's own strings (titles, details: `constantJson`).
+ * The text is ASCII (`asciiJson`). Every other response goes
  * through zod itself. The tests hold this writer to zod's encode, with the same escapes, over the
  * example and generated responses.
  */
@@ -53,7 +54,23 @@ export function asciiJson (value: unknown): string {
  */
 type Emitter = (value: unknown, out: string[]) => void
 
-const emitPrimitive: Emitter = (value, out) => { out.push(asciiJson(value)) }
+/**
+ * The JSON of strings known before any request: the knowledge base's titles, details and messages,
+ * which responses carry unchanged. Most hold a "–" or "≥", so each would otherwise be stringified
+ * and escaped on every response. Filled once from the knowledge base, never from a request: a
+ * client's strings are not kept.
+ */
+export type ConstantJson = ReadonlyMap<string, string>
+
+export function constantJson (strings: Iterable<string>): ConstantJson {
+  const json = new Map<string, string>()
+  for (const text of strings) json.set(text, asciiJson(text))
+  return json
+}
+
+const primitiveEmitter = (constants: ConstantJson | undefined): Emitter => (value, out) => {
+  out.push((typeof value === 'string' ? constants?.get(value) : undefined) ?? asciiJson(value))
+}
 
 /** Reuses the JSON of frozen values: they cannot change, and rule data is shared by every response. */
 function memoiseFrozen (emit: Emitter): Emitter {
@@ -75,8 +92,9 @@ function memoiseFrozen (emit: Emitter): Emitter {
 }
 
 /** Compiles a draft-7 JSON Schema (as zod writes it) into a JSON writer. */
-export function compileSchemaWriter (root: JsonSchema): Writer {
+export function compileSchemaWriter (root: JsonSchema, constants?: ConstantJson): Writer {
   const definitions = root.definitions ?? {}
+  const emitPrimitive = primitiveEmitter(constants)
   const references = new Map<string, Emitter>()
 
   const byReference = (ref: string): Emitter => {
@@ -151,10 +169,10 @@ export function compileSchemaWriter (root: JsonSchema): Writer {
   }
 }
 
-export function compileFastSerializer (schema: z.ZodType): Writer {
-  return compileSchemaWriter(jsonSchemaOf(schema))
+export function compileFastSerializer (schema: z.ZodType, constants?: ConstantJson): Writer {
+  return compileSchemaWriter(jsonSchemaOf(schema), constants)
 }
 
-export function createSerializerCompiler (fastSchemas: ReadonlySet<z.ZodType>): FastifySerializerCompiler<z.ZodType> {
-  return (routeSchema) => fastSchemas.has(routeSchema.schema) ? compileFastSerializer(routeSchema.schema) : zodSerializerCompiler(routeSchema)
+export function createSerializerCompiler (fastSchemas: ReadonlySet<z.ZodType>, constants?: ConstantJson): FastifySerializerCompiler<z.ZodType> {
+  return (routeSchema) => fastSchemas.has(routeSchema.schema) ? compileFastSerializer(routeSchema.schema, constants) : zodSerializerCompiler(routeSchema)
 }

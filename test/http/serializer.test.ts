@@ -2,13 +2,17 @@ import fc from 'fast-check'
 import t from 'tap'
 import { z } from 'zod'
 import { RecommendationResponse } from '../../src/schemas/recommendation.js'
-import { asciiJson, compileFastSerializer, compileSchemaWriter, jsonSchemaOf } from '../../src/http/serializer.js'
-import { evaluateRaw } from '../fixtures/engine.js'
+import { asciiJson, compileFastSerializer, compileSchemaWriter, constantJson, jsonSchemaOf } from '../../src/http/serializer.js'
+import { DISCLAIMER, Recommender } from '../../src/engine/recommender.js'
+import { FACT_LINEAGE } from '../../src/engine/fact-lineage.js'
+import { evaluateRaw, knowledgeBase } from '../fixtures/engine.js'
 import { loadExamples } from '../fixtures/expectations.js'
 import { arbitraryCase } from '../fixtures/generators.js'
 import { asciiEscaped } from '../support/ascii-json.js'
 
-const write = compileFastSerializer(RecommendationResponse)
+// As the app compiles it: with the knowledge base's strings encoded once.
+const constantStrings = new Recommender(knowledgeBase, { service: { name: 't', version: '0' }, engineVersion: 'test', evaluator: 'compiled' }).constantStrings()
+const write = compileFastSerializer(RecommendationResponse, constantJson(constantStrings))
 // zod's encode, written by JSON.stringify, with the writer's escapes beyond ASCII (test/support/ascii-json.ts).
 const viaZod = (body: unknown): string => asciiEscaped(JSON.stringify(RecommendationResponse.encode(body as z.output<typeof RecommendationResponse>)))
 
@@ -93,4 +97,18 @@ t.test('asciiJson: JSON.stringify with every character beyond ASCII as a \\u esc
   }
   t.equal(asciiJson('≥ 5'), '"\\u2265 5"')
   t.equal(asciiJson('\u{1F600}'), '"\\ud83d\\ude00"', 'outside the BMP: its surrogate pair')
+})
+
+t.test('the knowledge base\'s strings: each encoded once, as asciiJson would, and used by the writer', async (t) => {
+  const anyRule = [...knowledgeBase.rulesByName.values()][0]
+  t.ok(constantStrings.has(DISCLAIMER), 'the disclaimer')
+  t.ok(constantStrings.has(FACT_LINEAGE.performanceEcog.label), 'the facts\' labels (because items are written afresh)')
+  t.ok(constantStrings.has(anyRule?.definition.event.params.title as string), 'a title')
+  t.ok(constantStrings.has(anyRule?.definition.event.params.detail as string), 'a detail')
+  t.ok([...constantStrings].some((text) => [...text].some((character) => character.charCodeAt(0) > 0x7f)), 'strings beyond ASCII among them')
+  const json = constantJson(['a – b', 'plain'])
+  t.strictSame([...json], [['a – b', '"a \\u2013 b"'], ['plain', '"plain"']])
+  // The writer takes a known string's JSON from the table (here a stand-in, to see that it is read).
+  const writer = compileSchemaWriter(jsonSchemaOf(z.object({ a: z.string(), b: z.string(), n: z.number() })), new Map([['known', '"from the table"']]))
+  t.equal(writer({ a: 'known', b: 'other – text', n: 1 }), '{"a":"from the table","b":"other \\u2013 text","n":1}')
 })
