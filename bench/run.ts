@@ -48,7 +48,7 @@ const CEILING_PORT = 3903
 const MIX = Array.from({ length: 24 }, (_, i) => benchCase(i))
 
 interface Target { name: string, port: number, child: ChildProcess }
-interface Round { requestsPerSecond: number, p50: number, p99: number, non2xx: number, errors: number }
+interface Round { requestsPerSecond: number, p50: number, p99: number, non2xx: number, errors: number, cpuPerRequest: number }
 
 async function waitForHttp (port: number, path: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -68,15 +68,29 @@ function peakRssMiB (pid: number): number {
   return Math.round(kib / 1024)
 }
 
+/**
+ * CPU time a process has used so far (user + system), in ms, from /proc/<pid>/stat (fields 14 and
+ * 15, in clock ticks: USER_HZ, 100 on Linux). CPU per request does not depend on how much of the
+ * two cores the load generator took, as throughput does.
+ */
+function cpuMs (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** One autocannon run over the mix, as fast as the connections go. */
-async function load (port: number, duration: number): Promise<Round> {
+async function load (port: number, duration: number, pid?: number): Promise<Round> {
+  const cpuBefore = pid === undefined ? 0 : cpuMs(pid)
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration,
     requests: MIX.map((body) => ({ method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
   })
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
+  const cpuPerRequest = pid === undefined ? Number.NaN : (cpuMs(pid) - cpuBefore) / result.requests.total
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuPerRequest }
 }
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
@@ -129,21 +143,27 @@ async function httpBench (): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       // A different order each round, so that no target always runs first or last.
       for (const target of [...targets.slice(round % 3), ...targets.slice(0, round % 3)]) {
-        const result = await load(target.port, DURATION)
+        const result = await load(target.port, DURATION, target.child.pid)
         rounds[target.name]?.push(result)
-        process.stdout.write(`round ${round} ${target.name.padEnd(8)} ${fixed(result.requestsPerSecond, 0).padStart(6)} req/s  p50 ${fixed(result.p50)} ms  p99 ${fixed(result.p99)} ms  non-2xx ${result.non2xx}  errors ${result.errors}\n`)
+        process.stdout.write(`round ${round} ${target.name.padEnd(8)} ${fixed(result.requestsPerSecond, 0).padStart(6)} req/s  p50 ${fixed(result.p50)} ms  p99 ${fixed(result.p99)} ms  CPU ${fixed(result.cpuPerRequest, 2)} ms/request  non-2xx ${result.non2xx}  errors ${result.errors}\n`)
       }
     }
-    const summary = (target: Target): { rps: number, p50: number, p99: number, rss: number } => {
+    const summary = (target: Target): { rps: number, p50: number, p99: number, cpu: number, rss: number } => {
       const results = rounds[target.name] as Round[]
-      return { rps: mean(results.map((r) => r.requestsPerSecond)), p50: mean(results.map((r) => r.p50)), p99: mean(results.map((r) => r.p99)), rss: peakRssMiB(target.child.pid as number) }
+      return {
+        rps: mean(results.map((r) => r.requestsPerSecond)),
+        p50: mean(results.map((r) => r.p50)),
+        p99: mean(results.map((r) => r.p99)),
+        cpu: mean(results.map((r) => r.cpuPerRequest)),
+        rss: peakRssMiB(target.child.pid as number)
+      }
     }
     const s = summary(service)
     const c = summary(ceiling)
     const b = summary(baseline)
-    process.stdout.write('\n| target | req/s | p50 ms | p99 ms | peak RSS MiB |\n|---|---|---|---|---|\n')
+    process.stdout.write('\n| target | req/s | p50 ms | p99 ms | server CPU ms per request | peak RSS MiB |\n|---|---|---|---|---|---|\n')
     for (const [name, row] of [['service', s], ['ceiling (pre-serialised)', c], ['baseline (serialising)', b]] as const) {
-      process.stdout.write(`| ${name} | ${fixed(row.rps, 0)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${row.rss} |\n`)
+      process.stdout.write(`| ${name} | ${fixed(row.rps, 0)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ${fixed(row.cpu, 2)} | ${row.rss} |\n`)
     }
     process.stdout.write(`\nservice / pre-serialised ceiling throughput: ${fixed(100 * s.rps / c.rps)} %  (target ≥ 40 %); service p99 ${fixed(s.p99)} ms vs the ceiling's ${fixed(c.p99)} ms (target ≤ 2 ×) at ${CONNECTIONS} connections\n`)
     process.stdout.write(`service / serialising baseline throughput (the older measure): ${fixed(100 * s.rps / b.rps)} %\n\n`)
