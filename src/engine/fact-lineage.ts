@@ -353,7 +353,7 @@ function shapeKey (fact: string, variables: readonly VariableSegment[], context:
 }
 
 // Keys are facts with array lengths and indices, never case values. Bounded (the case schema allows
-// at most 40 lesions, 20 regimens and 50 lines, but a bound should not rest on that).
+// at most 40 lesions of each kind, 20 regimens and 30 lines, but a bound should not rest on that).
 const SHAPED_MAX = 4096
 const shaped = new Map<string, Lineage>()
 
