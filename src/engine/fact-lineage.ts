@@ -271,34 +271,23 @@ export interface LineageContext {
   spineLesionIndex?: number
   /** The index of the non-spine bone lesion being evaluated (bone-lesion rules). */
   boneLesionIndex?: number
-  /**
-   * Lineages resolved so far in this evaluation, of the facts that read no lesion: one evaluation
-   * names the same fact in many because items, in every pass and for every lesion, so the case is
-   * walked once per fact. Shared by all the contexts of one evaluation; it dies with it.
-   */
-  resolvedForCase?: Map<string, Lineage>
-  /** The same for the facts of this context's lesion. */
-  resolvedForLesion?: Map<string, Lineage>
   /** The index of the last metastatic line (-1: none), once looked up. */
   lastLineIndex?: number
 }
 
-/** The lineage contexts of one evaluation: the case's, and each lesion's, sharing what they resolve. */
+/** The lineage contexts of one evaluation: the case's, and each lesion's. */
 export interface EvaluationLineages { case: LineageContext, spine_lesion: LineageContext[], bone_lesion: LineageContext[] }
 
 export function evaluationLineages (input: Case, spineLesions: number, boneLesions: number): EvaluationLineages {
-  const resolvedForCase = new Map<string, Lineage>()
   return {
-    case: { input, resolvedForCase },
-    spine_lesion: Array.from({ length: spineLesions }, (_, spineLesionIndex) => ({ input, spineLesionIndex, resolvedForCase, resolvedForLesion: new Map() })),
-    bone_lesion: Array.from({ length: boneLesions }, (_, boneLesionIndex) => ({ input, boneLesionIndex, resolvedForCase, resolvedForLesion: new Map() }))
+    case: { input },
+    spine_lesion: Array.from({ length: spineLesions }, (_, spineLesionIndex) => ({ input, spineLesionIndex })),
+    bone_lesion: Array.from({ length: boneLesions }, (_, boneLesionIndex) => ({ input, boneLesionIndex }))
   }
 }
 
 /** The template names an array index: `*` or a placeholder (so it resolves differently from case to case). */
 const readsIndex = (template: string): boolean => templateSegments(template).some((segment) => segment === '*' || isPlaceholder(segment))
-/** The template names the lesion being evaluated. */
-const readsLesion = (template: string): boolean => templateSegments(template).some((segment) => segment === '{spine}' || segment === '{bone}')
 const lineageOfInputs = (label: string, inputs: readonly string[]): Lineage => (inputs.length === 0 ? { label } : { label, inputs })
 
 /**
@@ -323,14 +312,13 @@ export function variableSegment (template: string): VariableSegment {
  *   writes its JSON once);
  * - otherwise its variable segments: the lineage is the same for every case of the same shape (the
  *   lengths of those arrays, the entries the placeholders name), so it is resolved once per shape and
- *   shared in the same way; it is looked up once per evaluation, or once per lesion for a fact that
- *   reads the lesion.
+ *   shared in the same way.
  */
-type FactEntry = { constant: Lineage } | { constant?: undefined, label: string, inputs: readonly InputTemplate[], readsLesion: boolean, variables: readonly VariableSegment[] }
+type FactEntry = { constant: Lineage } | { constant?: undefined, label: string, inputs: readonly InputTemplate[], variables: readonly VariableSegment[] }
 const FACT_ENTRIES = new Map<string, FactEntry>(Object.entries(FACT_LINEAGE as Record<string, FactLineage>).map(([fact, { label, inputs }]) => [
   fact,
   inputs.some(readsIndex)
-    ? { label, inputs, readsLesion: inputs.some(readsLesion), variables: inputs.filter(readsIndex).map(variableSegment) }
+    ? { label, inputs, variables: inputs.filter(readsIndex).map(variableSegment) }
     : { constant: Object.freeze(lineageOfInputs(label, Object.freeze([...inputs]))) }
 ]))
 
@@ -361,16 +349,12 @@ const shaped = new Map<string, Lineage>()
 export function lineageOf (fact: FactName, context: LineageContext): Lineage {
   const entry = FACT_ENTRIES.get(fact) as FactEntry
   if (entry.constant !== undefined) return entry.constant
-  const resolved = entry.readsLesion ? context.resolvedForLesion : context.resolvedForCase
-  let result = resolved?.get(fact)
-  if (result !== undefined) return result
   const key = shapeKey(fact, entry.variables, context)
-  result = shaped.get(key)
+  let result = shaped.get(key)
   if (result === undefined) {
     result = Object.freeze(lineageOfInputs(entry.label, Object.freeze(resolveInputs(entry.inputs, context))))
     if (shaped.size < SHAPED_MAX) shaped.set(key, result)
   }
-  resolved?.set(fact, result)
   return result
 }
 

@@ -315,10 +315,10 @@ t.test('facts computed from other items carry no inputs key', async (t) => {
   t.strictSame(lineageOf('firedCodes', { input: RICH }), { label: 'Codes of the items already emitted' })
 })
 
-t.test('evaluationLineages: case facts resolved once for all contexts, lesion facts once per lesion', async (t) => {
+t.test('evaluationLineages: every context of an evaluation gets the same lineage of a case fact, each lesion its own', async (t) => {
   const lineages = evaluationLineages(RICH, 2, 1)
   const [first, second] = lineages.spine_lesion as [LineageContext, LineageContext]
-  // suspectedMscc reads every spine lesion (`*`), not the one being evaluated: one resolution serves all.
+  // suspectedMscc reads every spine lesion (`*`), not the one being evaluated: one lineage serves all.
   const inCase = lineageOf('suspectedMscc', lineages.case)
   t.equal(lineageOf('suspectedMscc', first), inCase, 'the same object from a lesion context')
   t.equal(lineageOf('suspectedMscc', second), inCase)
