@@ -188,37 +188,36 @@ async function httpBench (): Promise<void> {
 }
 
 /**
- * Microseconds per evaluation: the mean over every run, and the median over the cases of each case's
- * median run. Each run gets a freshly parsed case (parsing untimed), as a request does: evaluating
- * one parsed object over and over measured ~35 % less than the server pays (warm shapes and caches).
+ * Microseconds per call over the cases (one input each, or a fresh one per run: `input`, untimed):
+ * the mean over every run, and the median over the cases of each case's median run.
  */
-async function microseconds (evaluator: Recommender, cases: readonly unknown[], iterations: number): Promise<{ mean: number, median: number }> {
-  const texts = cases.map((body) => JSON.stringify(body))
-  const parsed = (i: number): Case => Case.parse(JSON.parse(texts[i % texts.length] as string))
-  for (let i = 0; i < Math.min(iterations, 200); i++) await evaluator.evaluate(parsed(i))
-  const runs: number[][] = cases.map(() => [])
+async function timePerCase<I> (count: number, iterations: number, input: (i: number) => I, run: (input: I) => unknown): Promise<{ mean: number, median: number }> {
+  for (let i = 0; i < Math.min(iterations, 200); i++) await run(input(i))
+  const runs: number[][] = Array.from({ length: count }, () => [])
   let total = 0
   for (let i = 0; i < iterations; i++) {
-    const input = parsed(i)
+    const given = input(i)
     const start = process.hrtime.bigint()
-    await evaluator.evaluate(input)
+    await run(given)
     const micros = Number(process.hrtime.bigint() - start) / 1e3
-    runs[i % cases.length]?.push(micros)
+    runs[i % count]?.push(micros)
     total += micros
   }
   return { mean: total / iterations, median: median(runs.map(median)) }
 }
 
-/** Microseconds per call on one parsed case per mix entry, reused (hot: warm caches and shapes), median over the cases. */
+/**
+ * Per evaluation. Each run gets a freshly parsed case, as a request does: evaluating one parsed
+ * object over and over measured ~35 % less than the server pays (warm shapes and caches).
+ */
+async function microseconds (evaluator: Recommender, cases: readonly unknown[], iterations: number): Promise<{ mean: number, median: number }> {
+  const texts = cases.map((body) => JSON.stringify(body))
+  return await timePerCase(cases.length, iterations, (i) => Case.parse(JSON.parse(texts[i % texts.length] as string)), async (input) => await evaluator.evaluate(input))
+}
+
+/** Per call on one input per mix entry, reused (hot: warm caches and shapes): the median over the cases. */
 async function hotMicroseconds<T> (cases: readonly T[], iterations: number, run: (input: T) => unknown): Promise<number> {
-  for (let i = 0; i < Math.min(iterations, 500); i++) await run(cases[i % cases.length] as T)
-  const runs: number[][] = cases.map(() => [])
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint()
-    await run(cases[i % cases.length] as T)
-    runs[i % cases.length]?.push(Number(process.hrtime.bigint() - start) / 1e3)
-  }
-  return median(runs.map(median))
+  return (await timePerCase(cases.length, iterations, (i) => cases[i % cases.length] as T, run)).median
 }
 
 /**

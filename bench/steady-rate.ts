@@ -32,17 +32,18 @@ export async function steadyLoad (port: number, rate: number, seconds: number, b
     req.on('error', () => { failed++; resolve() })
     req.end(body)
   })
+  const due = (index: number): number => start + (index * 1000) / rate
   let next = 0
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       const now = performance.now()
       // Every request whose time has come, each charged from its own due time.
-      while (next < total && start + (next * 1000) / rate <= now) {
-        pending.push(send(next, start + (next * 1000) / rate))
+      while (next < total && due(next) <= now) {
+        pending.push(send(next, due(next)))
         next++
       }
       if (next >= total) { resolve(); return }
-      setTimeout(tick, Math.max(0, start + (next * 1000) / rate - performance.now()))
+      setTimeout(tick, Math.max(0, due(next) - performance.now()))
     }
     tick()
   })
