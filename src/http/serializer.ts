@@ -11,9 +11,8 @@ import { PLAIN_STRING } from '../engine/canonical-json.js'
  * Frozen objects — the per-rule evidence, options and rule references, the cited references'
  * entries, the `because` lineages, which every response that has them shares — are written once and
  * their JSON reused, and so are the knowledge base's own strings (titles, details: `constantJson`).
- * The text is ASCII (`asciiJson`). Every other response goes
- * through zod itself. The tests hold this writer to zod's encode, with the same escapes, over the
- * example and generated responses.
+ * The text is ASCII (`asciiJson`). Every other response goes through zod itself. The tests hold
+ * this writer to zod's encode, with the same escapes, over the example and generated responses.
  */
 
 interface JsonSchema {
