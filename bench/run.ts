@@ -18,7 +18,7 @@ import { ENGINE_VERSION, SERVICE_INFO } from '../src/service-info.js'
 import { benchCase, caseWithLesions } from './cases.js'
 import { fhirBench } from './fhir.js'
 import { PRODUCTION_NODE_FLAGS } from './node-flags.js'
-import { median } from './stats.js'
+import { mean, median } from './stats.js'
 import { steadyLoad } from './steady-rate.js'
 
 /**
@@ -95,7 +95,6 @@ async function load (port: number, duration: number, pid?: number): Promise<Roun
   return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuPerRequest }
 }
 
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
 const fixed = (value: number, digits = 1): string => value.toFixed(digits)
 
 async function httpBench (): Promise<void> {

@@ -6,3 +6,6 @@ export const percentile = (sorted: readonly number[], p: number): number | undef
 export function median (values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 0.5) as number
 }
+
+/** The arithmetic mean; 0 when there are no values. */
+export const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { PRODUCTION_NODE_FLAGS } from '../bench/node-flags.js'
-import { percentile } from '../bench/stats.js'
+import { mean, percentile } from '../bench/stats.js'
 import { benchCase } from '../bench/cases.js'
 import { PREFETCH_CODES, PREFETCH_KEYS } from '../src/cds-hooks/prefetch.js'
 import type { FhirResource } from '../src/fhir/types.js'
@@ -304,7 +304,6 @@ function watchLogs (server: ChildProcess): ServerLog {
   return log
 }
 
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1)
 const fixed = (value: number, digits = 1): string => value.toFixed(digits)
 
 /** Least-squares slope of RSS over time, MiB per minute. */
